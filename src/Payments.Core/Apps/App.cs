@@ -1,0 +1,33 @@
+namespace Payments.Core.Apps;
+
+/// <summary>A merchant's business system calling our API. Secrets are listed newest first; more than
+/// one is valid only during a rotation's overlap window.</summary>
+public sealed record App(
+    string Id,
+    string MerchantId,
+    string Name,
+    IReadOnlyDictionary<string, string> ChannelAccounts,
+    string? NotifyUrl,
+    IReadOnlyList<Secret> AppSecrets,
+    IReadOnlyList<Secret> WebhookSecrets,
+    bool Active = true)
+{
+    public bool IsChannelEnabled(string channel) => ChannelAccounts.ContainsKey(channel);
+}
+
+public interface IAppDirectory
+{
+    Task<App?> GetAppAsync(string appId, CancellationToken cancellationToken);
+}
+
+public interface IChannelAccountDirectory
+{
+    Task<Channels.ChannelAccount?> GetChannelAccountAsync(string channelAccountId, CancellationToken cancellationToken);
+}
+
+/// <summary>Remembers request nonces per app across instances: true the first time a nonce is seen
+/// while its time stamp is in the window.</summary>
+public interface INonceStore
+{
+    Task<bool> TryUseAsync(string appId, string nonce, DateTimeOffset requestTime, CancellationToken cancellationToken);
+}

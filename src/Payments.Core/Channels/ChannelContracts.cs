@@ -1,0 +1,105 @@
+namespace Payments.Core.Channels;
+
+/// <summary>A channel account as the adapters need it: where to call and with which credentials.</summary>
+public sealed record ChannelAccount(
+    string Id,
+    string Channel,
+    string Mode,
+    string? MerchantId,
+    Uri Endpoint,
+    IReadOnlyDictionary<string, Secret> Credentials)
+{
+    public string Credential(string name) =>
+        Credentials.TryGetValue(name, out var secret)
+            ? secret.Reveal()
+            : throw new InvalidOperationException($"Channel account {Id} has no credential '{name}'.");
+}
+
+public sealed record ChannelCreateRequest(
+    string PaymentId,
+    Money Amount,
+    string Method,
+    string Subject,
+    string? Description,
+    DateTimeOffset ExpiresAt,
+    Uri NotifyUrl,
+    string? PayerIp);
+
+public sealed record ChannelOrder(string NextActionType, string NextActionUrl);
+
+public enum ChannelPaymentStatus
+{
+    /// <summary>Order exists, nobody has paid yet (or the payer is paying).</summary>
+    Pending,
+    Succeeded,
+    Failed,
+    Closed,
+
+    /// <summary>The channel has no such order.</summary>
+    NotFound,
+}
+
+public sealed record ChannelPaymentState(
+    ChannelPaymentStatus Status,
+    string? ChannelTransactionId,
+    Money? PaidAmount,
+    DateTimeOffset? PaidAt,
+    string? FailureCode = null,
+    string? FailureMessage = null);
+
+/// <summary>A verified, decrypted channel notification in our terms.</summary>
+public sealed record ChannelNotification(
+    string NotificationId,
+    string PaymentId,
+    ChannelPaymentState State,
+    string RawResource);
+
+/// <summary>The three ways a channel call can end. Unknown is not failure: a time-out may have
+/// created the order, so the caller must query, never guess.</summary>
+public abstract record ChannelResult<T>
+{
+    private ChannelResult()
+    {
+    }
+
+    public sealed record Ok(T Value) : ChannelResult<T>;
+
+    /// <summary>The channel answered and said no, definitively (bad request, order paid, ...).</summary>
+    public sealed record Rejected(string Code, string Message) : ChannelResult<T>;
+
+    /// <summary>No definite answer: time-out, 5xx, bad signature on the answer.</summary>
+    public sealed record Unknown(string Reason) : ChannelResult<T>;
+
+    /// <summary>This channel has no such flow.</summary>
+    public sealed record NotSupported(string Flow) : ChannelResult<T>;
+}
+
+public readonly record struct Unit;
+
+/// <summary>The outcome of verifying an inbound callback.</summary>
+public abstract record NotificationParseResult
+{
+    private NotificationParseResult()
+    {
+    }
+
+    public sealed record Valid(ChannelNotification Notification, int AckStatusCode, string AckContentType, string AckBody) : NotificationParseResult;
+
+    /// <summary>Signature, time stamp or decryption failed: answer 401, store nothing.</summary>
+    public sealed record Invalid(string Reason) : NotificationParseResult;
+}
+
+/// <summary>One payment channel's protocol. One implementation per folder in Payments.Channels.</summary>
+public interface IPaymentChannel
+{
+    string Name { get; }
+
+    Task<ChannelResult<ChannelOrder>> CreateAsync(ChannelAccount account, ChannelCreateRequest request, CancellationToken cancellationToken);
+
+    Task<ChannelResult<ChannelPaymentState>> QueryAsync(ChannelAccount account, string paymentId, CancellationToken cancellationToken);
+
+    Task<ChannelResult<Unit>> CloseAsync(ChannelAccount account, string paymentId, CancellationToken cancellationToken);
+
+    /// <summary>Verifies (and decrypts) a callback. Header names are case-insensitive.</summary>
+    NotificationParseResult ParseNotification(ChannelAccount account, IReadOnlyDictionary<string, string> headers, string body);
+}

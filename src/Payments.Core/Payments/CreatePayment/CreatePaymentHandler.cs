@@ -1,0 +1,113 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Payments.Core.Apps;
+using Payments.Core.Messaging;
+
+namespace Payments.Core.Payments.CreatePayment;
+
+public sealed record CreatePaymentResult(Payment Payment, bool Created);
+
+/// <summary>Creates a payment idempotently on (app, merchantOrderNo): the payment id is derived
+/// from them, so concurrent identical creates collide on insert and exactly one wins.</summary>
+public sealed class CreatePaymentHandler(IPaymentStore store, TimeProvider time)
+{
+    public async Task<Result<CreatePaymentResult>> HandleAsync(App app, CreatePaymentCommand command, CancellationToken cancellationToken)
+    {
+        var errors = CreatePaymentValidator.Validate(command);
+        if (errors.Count > 0)
+        {
+            return Problem.Validation(errors);
+        }
+
+        string channel = command.Channel!;
+        if (!app.IsChannelEnabled(channel))
+        {
+            return new Problem(ProblemCodes.ChannelNotEnabled, $"Channel '{channel}' is not enabled for this app.");
+        }
+
+        if (command.NotifyUrl is null && app.NotifyUrl is null)
+        {
+            // Not an error: a storefront may poll instead of receiving webhooks.
+        }
+
+        var now = time.GetUtcNow();
+        string id = Ids.PaymentId(app.Id, command.MerchantOrderNo!);
+        var payment = new Payment
+        {
+            Id = id,
+            AppId = app.Id,
+            MerchantId = app.MerchantId,
+            MerchantOrderNo = command.MerchantOrderNo!,
+            Amount = new Money(command.Amount!.Value, Currency.Parse(command.Currency!)),
+            Channel = channel,
+            Method = command.Method!,
+            Subject = command.Subject!,
+            Description = command.Description,
+            NotifyUrl = command.NotifyUrl ?? app.NotifyUrl,
+            ReturnUrl = command.ReturnUrl,
+            Payer = command.Payer is { } p ? new Payer(p.Id, p.Ip) : null,
+            Metadata = command.Metadata ?? new Dictionary<string, string>(),
+            ChannelAccountId = app.ChannelAccounts[channel],
+            RequestHash = RequestHash(command),
+            ExpiresAt = TruncateToSeconds(now.AddSeconds(command.ExpiresInSeconds ?? CreatePaymentValidator.DefaultExpiresInSeconds)),
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+
+        var outbox = new List<OutboxMessage>
+        {
+            ChannelRequests.Message(id, ChannelRequestKind.Create, 0),
+            ChannelRequests.Message(id, ChannelRequestKind.Expire, 0, payment.ExpiresAt),
+        };
+
+        var (outcome, stored) = await store.CreateAsync(payment, outbox, cancellationToken);
+        if (outcome == CreateOutcome.Created)
+        {
+            return new CreatePaymentResult(stored.Value, Created: true);
+        }
+
+        return stored.Value.RequestHash == payment.RequestHash
+            ? new CreatePaymentResult(stored.Value, Created: false)
+            : new Problem(ProblemCodes.IdempotencyConflict, "A payment with this merchantOrderNo exists with different parameters.");
+    }
+
+    /// <summary>A canonical digest of everything the storefront chose; defaults are not applied first,
+    /// so leaving a field out and sending its default are different requests (as Stripe treats them).</summary>
+    internal static string RequestHash(CreatePaymentCommand c)
+    {
+        var sb = new StringBuilder();
+        void Part(string? s) => sb.Append(s is null ? "-" : $"{s.Length}:{s}").Append('|');
+        Part(c.MerchantOrderNo);
+        Part(c.Amount?.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Part(c.Currency);
+        Part(c.Channel);
+        Part(c.Method);
+        Part(c.Subject);
+        Part(c.Description);
+        Part(c.NotifyUrl);
+        Part(c.ReturnUrl);
+        Part(c.ExpiresInSeconds?.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Part(c.Payer?.Id);
+        Part(c.Payer?.Ip);
+        foreach (var (k, v) in (c.Metadata ?? new Dictionary<string, string>()).OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            Part(k);
+            Part(v);
+        }
+
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sb.ToString())));
+    }
+
+    private static DateTimeOffset TruncateToSeconds(DateTimeOffset t) => new(t.Ticks - (t.Ticks % TimeSpan.TicksPerSecond), t.Offset);
+}
+
+/// <summary>Builds channel-request messages with ids derived from their cause.</summary>
+public static class ChannelRequests
+{
+    public static OutboxMessage Message(string paymentId, ChannelRequestKind kind, int attempt, DateTimeOffset? notBefore = null) => new(
+        Ids.MessageId(paymentId, kind.ToString(), attempt.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        Queues.ChannelRequests,
+        JsonSerializer.Serialize(new ChannelRequestMessage(kind, paymentId, attempt), CoreJson.Default.ChannelRequestMessage),
+        notBefore);
+}

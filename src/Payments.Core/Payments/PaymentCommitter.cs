@@ -1,0 +1,43 @@
+using Microsoft.Extensions.Logging;
+
+namespace Payments.Core.Payments;
+
+/// <summary>Read-decide-write with optimistic concurrency: the decision is recomputed from the fresh
+/// state whenever another writer got there first.</summary>
+public sealed class PaymentCommitter(IPaymentStore store, ILogger<PaymentCommitter> logger)
+{
+    private const int MaxAttempts = 8;
+
+    /// <summary>Applies <paramref name="decide"/> until it commits; decide returns null for "nothing to write".
+    /// Returns the payment as finally stored, or null if it does not exist.</summary>
+    public async Task<Payment?> CommitAsync(string paymentId, Func<Versioned<Payment>, PaymentChange?> decide, CancellationToken cancellationToken)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            var current = await store.GetAsync(paymentId, cancellationToken);
+            if (current is null)
+            {
+                return null;
+            }
+
+            var change = decide(current);
+            if (change is null)
+            {
+                return current.Value;
+            }
+
+            if (await store.TryCommitAsync(change, cancellationToken))
+            {
+                return change.Next;
+            }
+
+            if (attempt >= MaxAttempts)
+            {
+                // Throwing fails the message; the queue redelivers it later, when contention has passed.
+                throw new InvalidOperationException($"Payment {paymentId} kept changing under us ({MaxAttempts} attempts).");
+            }
+
+            logger.LogDebug("ETag conflict on {PaymentId}, attempt {Attempt}; re-reading", paymentId, attempt);
+        }
+    }
+}

@@ -1,0 +1,26 @@
+namespace Payments.Core.Payments;
+
+/// <summary>How often we chase the channel and the merchant. Defaults follow api.md; tests and
+/// local runs shorten them through configuration.</summary>
+public sealed class PaymentSchedules
+{
+    /// <summary>Follow-up queries after the order is placed: about 15 s, 30 s, 1 m, then backing off.
+    /// The last entry repeats until the payment expires.</summary>
+    public IReadOnlyList<TimeSpan> FollowUpQueries { get; set; } =
+    [
+        TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(2),
+        TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(10),
+    ];
+
+    /// <summary>How soon to try again when a close or expiry could not reach the channel.</summary>
+    public TimeSpan ChannelRetry { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Webhook retries, measured from the first try (api.md).</summary>
+    public IReadOnlyList<TimeSpan> WebhookRetries { get; set; } = Webhooks.WebhookSchedule.AfterFirstTry;
+
+    /// <summary>The janitor looks at open payments not heard of for this long.</summary>
+    public TimeSpan StuckAfter { get; set; } = TimeSpan.FromMinutes(5);
+
+    public TimeSpan FollowUpDelay(int attempt) =>
+        FollowUpQueries[Math.Clamp(attempt - 1, 0, FollowUpQueries.Count - 1)];
+}

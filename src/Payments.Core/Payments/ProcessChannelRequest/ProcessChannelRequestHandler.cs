@@ -1,0 +1,176 @@
+using Microsoft.Extensions.Logging;
+using Payments.Core.Apps;
+using Payments.Core.Channels;
+using Payments.Core.Messaging;
+using Payments.Core.Payments.CreatePayment;
+
+namespace Payments.Core.Payments.ProcessChannelRequest;
+
+/// <summary>Consumes channel-requests: creates, queries, closes and expires payments at the channel.
+/// Safe to run any number of times for the same message, in any order, after a crash at any line:
+/// the channel deduplicates on our payment id and the state machine turns repeats into no-ops.</summary>
+public sealed class ProcessChannelRequestHandler(
+    IPaymentStore store,
+    PaymentCommitter committer,
+    ChannelStateApplier applier,
+    IChannelAccountDirectory accounts,
+    IEnumerable<IPaymentChannel> channels,
+    IOpenPaymentIndex openPayments,
+    CallbackOptions callbacks,
+    PaymentSchedules schedules,
+    TimeProvider time,
+    ILogger<ProcessChannelRequestHandler> logger)
+{
+    public async Task HandleAsync(ChannelRequestMessage message, CancellationToken cancellationToken)
+    {
+        var current = await store.GetAsync(message.PaymentId, cancellationToken);
+        if (current is null)
+        {
+            logger.LogWarning("Channel request {Kind} for unknown payment {PaymentId}; dropped", message.Kind, message.PaymentId);
+            return;
+        }
+
+        var payment = current.Value;
+        if (payment.Status.IsTerminal())
+        {
+            if (message.Kind == ChannelRequestKind.Query)
+            {
+                await openPayments.RemoveAsync(payment, cancellationToken);
+            }
+
+            return;
+        }
+
+        var account = await accounts.GetChannelAccountAsync(payment.ChannelAccountId, cancellationToken)
+            ?? throw new InvalidOperationException($"Channel account {payment.ChannelAccountId} of {payment.Id} does not exist.");
+        var channel = channels.FirstOrDefault(c => c.Name == payment.Channel)
+            ?? throw new InvalidOperationException($"No adapter for channel '{payment.Channel}'.");
+
+        Payment? final = message.Kind switch
+        {
+            ChannelRequestKind.Create => await CreateAsync(payment, account, channel, message.Attempt, cancellationToken),
+            ChannelRequestKind.Query => await QueryAsync(payment.Id, account, channel, message.Attempt, cancellationToken),
+            ChannelRequestKind.Close or ChannelRequestKind.Expire => await CloseAsync(payment, account, channel, message, cancellationToken),
+            _ => throw new ArgumentOutOfRangeException(nameof(message), message.Kind, "Unknown channel request kind."),
+        };
+
+        if (final is { } f && f.Status.IsTerminal())
+        {
+            await openPayments.RemoveAsync(f, cancellationToken);
+        }
+    }
+
+    private async Task<Payment?> CreateAsync(Payment payment, ChannelAccount account, IPaymentChannel channel, int attempt, CancellationToken cancellationToken)
+    {
+        if (payment.Status != PaymentStatus.Created)
+        {
+            return payment;
+        }
+
+        // Indexed before the channel hears of it, so the janitor can always find an order that exists out there.
+        await openPayments.AddAsync(payment, cancellationToken);
+
+        var request = new ChannelCreateRequest(
+            payment.Id, payment.Amount, payment.Method, payment.Subject, payment.Description, payment.ExpiresAt,
+            callbacks.For(payment.Channel, payment.ChannelAccountId), payment.Payer?.Ip);
+        var result = await channel.CreateAsync(account, request, cancellationToken);
+        var now = time.GetUtcNow();
+
+        switch (result)
+        {
+            case ChannelResult<ChannelOrder>.Ok ok:
+                return await committer.CommitAsync(payment.Id, cur =>
+                {
+                    var (outcome, next) = cur.Value.MarkPending(new NextAction(ok.Value.NextActionType, ok.Value.NextActionUrl), now);
+                    if (outcome != TransitionOutcome.Applied)
+                    {
+                        return null; // a callback or query got there first
+                    }
+
+                    var outbox = new List<OutboxMessage> { ChannelRequests.Message(next.Id, ChannelRequestKind.Query, 1, now + schedules.FollowUpDelay(1)) };
+                    var events = new List<Webhooks.WebhookEvent>();
+                    if (PaymentEvents.For(next, now) is { } e)
+                    {
+                        events.Add(e.Event);
+                        outbox.Add(e.Message);
+                    }
+
+                    return new PaymentChange(cur, next) { Outbox = outbox, NewEvents = events };
+                }, cancellationToken);
+
+            case ChannelResult<ChannelOrder>.Rejected rejected:
+                // A refusal may mean the order exists already (paid, closed, ...): ask before failing.
+                logger.LogInformation("Channel refused create of {PaymentId}: {Code} {Message}", payment.Id, rejected.Code, rejected.Message);
+                var query = await channel.QueryAsync(account, payment.Id, cancellationToken);
+                if (query is ChannelResult<ChannelPaymentState>.Ok { Value.Status: ChannelPaymentStatus.NotFound })
+                {
+                    return await committer.CommitAsync(payment.Id, cur => applier.Decide(
+                        cur, new ChannelPaymentState(ChannelPaymentStatus.Failed, null, null, null, rejected.Code, rejected.Message), now, 0), cancellationToken);
+                }
+
+                return await ApplyQueryAsync(payment.Id, query, attempt + 1, now, cancellationToken);
+
+            case ChannelResult<ChannelOrder>.NotSupported notSupported:
+                return await committer.CommitAsync(payment.Id, cur => applier.Decide(
+                    cur, new ChannelPaymentState(ChannelPaymentStatus.Failed, null, null, null, "not_supported", $"{payment.Channel} does not support {notSupported.Flow}."), now, 0), cancellationToken);
+
+            default:
+                // Unknown: the order may or may not exist. Leave it for the follow-up query, never fail by guess.
+                logger.LogWarning("Create of {PaymentId} has an unknown outcome: {Reason}", payment.Id, (result as ChannelResult<ChannelOrder>.Unknown)?.Reason);
+                return await committer.CommitAsync(payment.Id, cur => cur.Value.Status != PaymentStatus.Created ? null : new PaymentChange(cur, cur.Value with { UpdatedAt = now })
+                {
+                    Outbox = [ChannelRequests.Message(payment.Id, ChannelRequestKind.Query, attempt + 1, now + schedules.FollowUpDelay(1))],
+                }, cancellationToken);
+        }
+    }
+
+    private async Task<Payment?> QueryAsync(string paymentId, ChannelAccount account, IPaymentChannel channel, int attempt, CancellationToken cancellationToken)
+    {
+        var result = await channel.QueryAsync(account, paymentId, cancellationToken);
+        return await ApplyQueryAsync(paymentId, result, attempt, time.GetUtcNow(), cancellationToken);
+    }
+
+    private Task<Payment?> ApplyQueryAsync(string paymentId, ChannelResult<ChannelPaymentState> result, int attempt, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (result is ChannelResult<ChannelPaymentState>.Ok ok)
+        {
+            return committer.CommitAsync(paymentId, cur => cur.Value.Status.IsTerminal() && ok.Value.Status != ChannelPaymentStatus.Succeeded
+                ? null
+                : applier.Decide(cur, ok.Value, now, attempt), cancellationToken);
+        }
+
+        logger.LogWarning("Query of {PaymentId} got no answer ({Result}); will ask again", paymentId, result.GetType().Name);
+        return committer.CommitAsync(paymentId, cur => cur.Value.Status.IsTerminal() ? null : applier.FollowUp(cur, cur.Value.RecordQuery(now), now, Math.Max(attempt, 1)), cancellationToken);
+    }
+
+    private async Task<Payment?> CloseAsync(Payment payment, ChannelAccount account, IPaymentChannel channel, ChannelRequestMessage message, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (message.Kind == ChannelRequestKind.Expire && !payment.IsExpiredAt(now))
+        {
+            return payment; // scheduled delivery came early (clock skew): the janitor or a later message will handle it
+        }
+
+        // Ask first: closing an order that was just paid must end in succeeded, not closed.
+        var query = await channel.QueryAsync(account, payment.Id, cancellationToken);
+        if (query is ChannelResult<ChannelPaymentState>.Ok { Value.Status: ChannelPaymentStatus.Succeeded or ChannelPaymentStatus.Closed or ChannelPaymentStatus.NotFound } known)
+        {
+            var state = known.Value.Status == ChannelPaymentStatus.NotFound ? known.Value with { Status = ChannelPaymentStatus.Closed } : known.Value;
+            return await committer.CommitAsync(payment.Id, cur => applier.Decide(cur, state, now, 0), cancellationToken);
+        }
+
+        var close = await channel.CloseAsync(account, payment.Id, cancellationToken);
+        switch (close)
+        {
+            case ChannelResult<Unit>.Ok:
+                return await committer.CommitAsync(payment.Id, cur => applier.Decide(cur, new ChannelPaymentState(ChannelPaymentStatus.Closed, null, null, null), now, 0), cancellationToken);
+            case ChannelResult<Unit>.NotSupported:
+                return await committer.CommitAsync(payment.Id, cur => applier.Decide(cur, new ChannelPaymentState(ChannelPaymentStatus.Closed, null, null, null), now, 0), cancellationToken);
+            default:
+                // Refused (paid meanwhile?) or no answer: query and retry later rather than guess.
+                logger.LogWarning("Close of {PaymentId} did not complete ({Result}); retrying later", payment.Id, close.GetType().Name);
+                var retry = ChannelRequests.Message(payment.Id, message.Kind, message.Attempt + 1, now + schedules.ChannelRetry);
+                return await committer.CommitAsync(payment.Id, cur => cur.Value.Status.IsTerminal() ? null : new PaymentChange(cur, cur.Value.RecordQuery(now)) { Outbox = [retry] }, cancellationToken);
+        }
+    }
+}

@@ -1,0 +1,41 @@
+namespace Payments.Sandbox.Faults;
+
+internal enum FaultMode
+{
+    Error,
+    Timeout,
+    Delay,
+    Duplicate,
+    Drop,
+    Reorder,
+}
+
+/// <summary>A fault as consumed by one call.</summary>
+internal sealed record Fault(FaultMode Mode, TimeSpan Delay);
+
+/// <summary>Body of <c>POST /sandbox/faults</c>.</summary>
+internal sealed record FaultRequest(string? Channel, string? Operation, string? Mode, int? Count, int? DelayMs);
+
+/// <summary>A queued fault as reported back to the caller.</summary>
+internal sealed record FaultView(string Channel, string Operation, string Mode, int Count, int DelayMs);
+
+internal static class FaultNames
+{
+    public const string WeChatPay = "wechatpay";
+
+    public const string Create = "create";
+    public const string Query = "query";
+    public const string Close = "close";
+    public const string Refund = "refund";
+    public const string RefundQuery = "refundQuery";
+    public const string Notify = "notify";
+    public const string Statement = "statement";
+
+    // Refund and statement have no endpoints yet; faults for them are still accepted so adapter
+    // tests written ahead of those endpoints don't have to change when they land.
+    public static readonly string[] Operations = [Create, Query, Close, Refund, RefundQuery, Notify, Statement];
+
+    public static readonly string[] Channels = [WeChatPay];
+
+    public static string ModeName(FaultMode mode) => mode.ToString().ToLowerInvariant();
+}

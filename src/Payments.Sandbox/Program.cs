@@ -1,0 +1,29 @@
+using Payments.Sandbox;
+using Payments.Sandbox.Faults;
+using Payments.Sandbox.PayerPage;
+using Payments.Sandbox.WeChatPay;
+
+var builder = WebApplication.CreateBuilder(args);
+
+// A fixed default port lets a developer point a locally running Functions host at the sandbox
+// without extra configuration; --urls / ASPNETCORE_URLS still win.
+if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
+{
+    builder.WebHost.UseUrls(SandboxDefaults.Url);
+}
+
+builder.Services.AddSandboxFaults();
+builder.Services.AddWeChatPaySandbox();
+
+var app = builder.Build();
+
+app.MapGet("/health", () => Results.Text("ok"));
+app.MapSandboxFaults();
+app.MapWeChatPaySandbox();
+app.MapWeChatPayApi();
+app.MapWeChatPayPayerPage();
+
+app.Run();
+
+// Exposed so tests can host the sandbox in-process with WebApplicationFactory<Program>.
+public partial class Program;
