@@ -45,6 +45,9 @@ public interface IPaymentStore
     /// <summary>Stores a verified notification with the message that will process it.</summary>
     Task<InboxOutcome> StoreInboxAsync(InboxEntry entry, OutboxMessage message, CancellationToken cancellationToken);
 
+    /// <summary>Keeps a verified notification that matches no payment, for operators.</summary>
+    Task StoreUnmatchedAsync(InboxEntry entry, CancellationToken cancellationToken);
+
     Task<InboxEntry?> GetInboxAsync(string paymentId, string notificationId, CancellationToken cancellationToken);
 
     Task<Versioned<WebhookEvent>?> GetEventAsync(string paymentId, string eventId, CancellationToken cancellationToken);

@@ -42,7 +42,7 @@ public sealed record PaymentDto(
 /// <summary>The webhook envelope of api.md.</summary>
 public sealed record PaymentEventDto(string Id, string Type, DateTimeOffset CreatedAt, PaymentDto Data);
 
-[JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web, UseStringEnumConverter = true)]
+[JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web, UseStringEnumConverter = true, Converters = [typeof(UtcTimestampConverter)])]
 [JsonSerializable(typeof(PaymentDto))]
 [JsonSerializable(typeof(PaymentEventDto))]
 [JsonSerializable(typeof(Messaging.ChannelRequestMessage))]

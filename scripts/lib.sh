@@ -1,0 +1,40 @@
+# Shared by run.sh and test.sh. Sourced, not executed.
+set -euo pipefail
+
+repo_root() { cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd; }
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# npm packages (Azurite) from the lock file; skipped when already installed from the same lock.
+ensure_npm() {
+  local root=$1
+  if [ ! -x "$root/node_modules/.bin/azurite" ] || [ "$root/package-lock.json" -nt "$root/node_modules/.package-lock.json" ]; then
+    (cd "$root" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
+# Starts Azurite (Tables and Queues) unless one is listening; sets STARTED_AZURITE_PID when it started one.
+STARTED_AZURITE_PID=""
+ensure_azurite() {
+  local root=$1 location=$2 persist=$3
+  if port_open 10001 && port_open 10002; then
+    echo "Azurite already listening on 10001/10002; using it."
+    return
+  fi
+  mkdir -p "$location"
+  local extra=(--location "$location")
+  # In-memory for tests (fast, nothing left behind); on disk under .local/ for the local run.
+  [ "$persist" = "memory" ] && extra=(--inMemoryPersistence)
+  # Queue and table only: blobs are not used. --skipApiVersionCheck: the SDK may be newer than the emulator.
+  "$root/node_modules/.bin/azurite-queue" --silent --skipApiVersionCheck --queueHost 127.0.0.1 "${extra[@]}" >"$location/queue.log" 2>&1 &
+  local qpid=$!
+  "$root/node_modules/.bin/azurite-table" --silent --skipApiVersionCheck --tableHost 127.0.0.1 "${extra[@]}" >"$location/table.log" 2>&1 &
+  local tpid=$!
+  STARTED_AZURITE_PID="$qpid $tpid"
+  for _ in $(seq 1 100); do
+    if port_open 10001 && port_open 10002; then return; fi
+    sleep 0.1
+  done
+  echo "Azurite did not start; see $location/*.log" >&2
+  exit 1
+}

@@ -1,0 +1,44 @@
+using Payments.Core.Messaging;
+
+namespace Payments.Functions.Catalog;
+
+public enum TriggerKind
+{
+    Http,
+    Queue,
+    Timer,
+}
+
+/// <summary>One function of the app. HTTP routes are relative to the host's "api" prefix.</summary>
+public sealed record FunctionDefinition(
+    string Name,
+    TriggerKind Trigger,
+    string? Route = null,
+    IReadOnlyList<string>? Methods = null,
+    string? Queue = null,
+    string? Schedule = null);
+
+/// <summary>The single source of truth for the functions: function.json files, the local runtime's
+/// pumps and timers, and the trigger endpoints all come from here.</summary>
+public static class FunctionCatalog
+{
+    public const string QueueBindingName = "message";
+    public const string TimerBindingName = "timer";
+
+    public static IReadOnlyList<FunctionDefinition> All { get; } =
+    [
+        new("Health", TriggerKind.Http, Route: "health", Methods: ["get"]),
+        new("Payments", TriggerKind.Http, Route: "v1/payments", Methods: ["get", "post"]),
+        new("PaymentById", TriggerKind.Http, Route: "v1/payments/{id}", Methods: ["get"]),
+        new("ClosePayment", TriggerKind.Http, Route: "v1/payments/{id}/close", Methods: ["post"]),
+        new("ChannelCallback", TriggerKind.Http, Route: "v1/callbacks/{channel}/{channelAccountId}", Methods: ["post"]),
+        new("ChannelRequests", TriggerKind.Queue, Queue: Queues.ChannelRequests),
+        new("ChannelNotifications", TriggerKind.Queue, Queue: Queues.ChannelNotifications),
+        new("MerchantNotifications", TriggerKind.Queue, Queue: Queues.MerchantNotifications),
+        // NCRONTAB with seconds, in UTC (Flex Consumption ignores WEBSITE_TIME_ZONE).
+        new("OutboxSweep", TriggerKind.Timer, Schedule: "15 * * * * *"),
+        new("Janitor", TriggerKind.Timer, Schedule: "45 * * * * *"),
+    ];
+
+    public static FunctionDefinition? Find(string name) => All.FirstOrDefault(f => f.Name == name);
+}

@@ -1,0 +1,140 @@
+using System.Globalization;
+using Payments.Channels.WeChatPay;
+using Payments.Core.Channels;
+using Payments.Core.Janitor;
+using Payments.Core.Messaging;
+using Payments.Core.Payments;
+using Payments.Core.Payments.CreatePayment;
+using Payments.Core.Payments.ProcessChannelNotification;
+using Payments.Core.Payments.ProcessChannelRequest;
+using Payments.Core.Webhooks;
+using Payments.Functions.Api;
+using Payments.Functions.Catalog;
+using Payments.Functions.Runtime;
+using Payments.Infrastructure;
+using Payments.Infrastructure.Storage;
+
+namespace Payments.Functions;
+
+public static class PaymentsApp
+{
+    public static WebApplication Build(string[] args)
+    {
+        var builder = WebApplication.CreateSlimBuilder(args);
+        ConfigureUrls(builder);
+        builder.Services.AddPayments(builder.Configuration);
+        var app = builder.Build();
+        app.MapPayments();
+        return app;
+    }
+
+    /// <summary>The Functions host tells a custom handler its port through FUNCTIONS_CUSTOMHANDLER_PORT;
+    /// host.json also passes it as --urls. Locally the default is 127.0.0.1:7071.</summary>
+    private static void ConfigureUrls(WebApplicationBuilder builder)
+    {
+        if (!string.IsNullOrEmpty(builder.Configuration["urls"]))
+        {
+            return;
+        }
+
+        string? port = Environment.GetEnvironmentVariable("FUNCTIONS_CUSTOMHANDLER_PORT");
+        builder.WebHost.UseUrls(port is { Length: > 0 } ? $"http://127.0.0.1:{port}" : "http://127.0.0.1:7071");
+    }
+
+    public static IServiceCollection AddPayments(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddProblemDetails();
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJson.Default));
+        services.AddSingleton(TimeProvider.System);
+        services.AddInfrastructure();
+
+        services.AddSingleton(_ => new CallbackOptions
+        {
+            PublicBaseUrl = new Uri(configuration["Payments:PublicBaseUrl"] ?? "http://127.0.0.1:7071/"),
+        });
+        services.AddSingleton(_ => Schedules(configuration.GetSection("Schedules")));
+        services.AddSingleton<PaymentCommitter>();
+        services.AddSingleton<ChannelStateApplier>();
+        services.AddSingleton<CreatePaymentHandler>();
+        services.AddSingleton<ProcessChannelRequestHandler>();
+        services.AddSingleton<ProcessChannelNotificationHandler>();
+        services.AddSingleton<DeliverWebhookHandler>();
+        services.AddSingleton<JanitorHandler>();
+        services.AddSingleton<FunctionInvoker>();
+
+        double channelTimeout = configuration.GetValue("Channels:TimeoutSeconds", 10.0);
+        services.AddHttpClient<WeChatPayChannel>(c => c.Timeout = TimeSpan.FromSeconds(channelTimeout));
+        services.AddSingleton<IPaymentChannel>(sp => sp.GetRequiredService<WeChatPayChannel>());
+
+        var runtime = new LocalRuntimeOptions();
+        configuration.GetSection("LocalRuntime").Bind(runtime);
+        services.AddSingleton(runtime);
+        if (runtime.Enabled)
+        {
+            // Locally nobody else creates tables and queues; in Azure, Bicep does.
+            services.AddHostedService<StorageInitializer>();
+            foreach (var function in FunctionCatalog.All.Where(f => f.Trigger == TriggerKind.Queue))
+            {
+                services.AddSingleton<IHostedService>(sp => ActivatorUtilities.CreateInstance<QueuePump>(sp, function));
+            }
+
+            if (runtime.TimersEnabled)
+            {
+                services.AddHostedService<TimerRunner>();
+            }
+        }
+
+        return services;
+    }
+
+    public static WebApplication MapPayments(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapGet("/api/health", () => TypedResults.Ok(new HealthDto("ok", typeof(PaymentsApp).Assembly.GetName().Version?.ToString() ?? "0")));
+        app.MapPaymentsApi();
+        app.MapCallbacksApi();
+        app.MapTriggerEndpoints();
+        return app;
+    }
+
+    private static PaymentSchedules Schedules(IConfigurationSection section)
+    {
+        var schedules = new PaymentSchedules();
+        if (Seconds(section["FollowUpQuerySeconds"]) is { } followUps)
+        {
+            schedules.FollowUpQueries = followUps;
+        }
+
+        if (Seconds(section["WebhookRetrySeconds"]) is { } webhooks)
+        {
+            schedules.WebhookRetries = webhooks;
+        }
+
+        if (Seconds(section["ChannelRetrySeconds"]) is [var retry])
+        {
+            schedules.ChannelRetry = retry;
+        }
+
+        if (Seconds(section["StuckAfterSeconds"]) is [var stuck])
+        {
+            schedules.StuckAfter = stuck;
+        }
+
+        return schedules;
+    }
+
+    /// <summary>"15,30,60" as seconds (fractions allowed, for tests).</summary>
+    private static List<TimeSpan>? Seconds(string? text) => string.IsNullOrWhiteSpace(text)
+        ? null
+        : text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(s => TimeSpan.FromSeconds(double.Parse(s, CultureInfo.InvariantCulture)))
+            .ToList();
+}
+
+internal sealed class StorageInitializer(StorageClients clients) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken) => clients.EnsureCreatedAsync(Queues.All, cancellationToken);
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

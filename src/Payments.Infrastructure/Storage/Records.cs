@@ -1,0 +1,74 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Payments.Core;
+using Payments.Core.Payments;
+using Payments.Core.Webhooks;
+
+namespace Payments.Infrastructure.Storage;
+
+/// <summary>The stored shape of a payment: primitives only, so the domain type can change without
+/// rewriting history. Versioned by <see cref="V"/>.</summary>
+internal sealed record PaymentRecord(
+    int V,
+    string Id, string AppId, string MerchantId, string MerchantOrderNo, long Amount, string Currency,
+    string Channel, string Method, string Subject, string? Description, string? NotifyUrl, string? ReturnUrl,
+    string? PayerId, string? PayerIp, Dictionary<string, string> Metadata, string ChannelAccountId, string RequestHash,
+    string Status, long AmountRefunded, string? ChannelTransactionId, string? NextActionType, string? NextActionUrl,
+    string? FailureCode, string? FailureMessage, DateTimeOffset ExpiresAt, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
+    DateTimeOffset? SucceededAt, int QueryAttempts, DateTimeOffset? LastQueriedAt, string? AttentionReason)
+{
+    public static PaymentRecord From(Payment p) => new(
+        1, p.Id, p.AppId, p.MerchantId, p.MerchantOrderNo, p.Amount.MinorUnits, p.Currency.Code, p.Channel, p.Method, p.Subject,
+        p.Description, p.NotifyUrl, p.ReturnUrl, p.Payer?.Id, p.Payer?.Ip, new Dictionary<string, string>(p.Metadata), p.ChannelAccountId,
+        p.RequestHash, p.Status.ToWire(), p.AmountRefunded, p.ChannelTransactionId, p.NextAction?.Type, p.NextAction?.Url,
+        p.Failure?.Code, p.Failure?.Message, p.ExpiresAt, p.CreatedAt, p.UpdatedAt, p.SucceededAt, p.QueryAttempts, p.LastQueriedAt,
+        p.AttentionReason);
+
+    public Payment ToDomain() => new()
+    {
+        Id = Id, AppId = AppId, MerchantId = MerchantId, MerchantOrderNo = MerchantOrderNo,
+        Amount = new Money(Amount, Core.Currency.Parse(Currency)), Channel = Channel, Method = Method, Subject = Subject,
+        Description = Description, NotifyUrl = NotifyUrl, ReturnUrl = ReturnUrl,
+        Payer = PayerId is null && PayerIp is null ? null : new Payer(PayerId, PayerIp),
+        Metadata = Metadata, ChannelAccountId = ChannelAccountId, RequestHash = RequestHash,
+        Status = PaymentStatusExtensions.FromWire(Status), AmountRefunded = AmountRefunded, ChannelTransactionId = ChannelTransactionId,
+        NextAction = NextActionType is null || NextActionUrl is null ? null : new NextAction(NextActionType, NextActionUrl),
+        Failure = FailureCode is null ? null : new Failure(FailureCode, FailureMessage ?? ""),
+        ExpiresAt = ExpiresAt, CreatedAt = CreatedAt, UpdatedAt = UpdatedAt, SucceededAt = SucceededAt,
+        QueryAttempts = QueryAttempts, LastQueriedAt = LastQueriedAt, AttentionReason = AttentionReason,
+    };
+}
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, UseStringEnumConverter = true)]
+[JsonSerializable(typeof(PaymentRecord))]
+[JsonSerializable(typeof(WebhookEvent))]
+[JsonSerializable(typeof(AppRecord))]
+[JsonSerializable(typeof(ChannelAccountRecord))]
+internal sealed partial class StorageJson : JsonSerializerContext;
+
+/// <summary>Stored app. Secrets are kept as given until envelope encryption lands (see docs/decisions.md).</summary>
+public sealed record AppRecord(
+    string Id, string MerchantId, string Name, Dictionary<string, string> ChannelAccounts, string? NotifyUrl,
+    List<string> AppSecrets, List<string> WebhookSecrets, bool Active);
+
+public sealed record ChannelAccountRecord(
+    string Id, string Channel, string Name, string Mode, string? MerchantId, string Endpoint, Dictionary<string, string> Credentials);
+
+internal static class RowKeys
+{
+    public const string Payment = "payment";
+    public const string OutboxPrefix = "outbox|";
+    public const string InboxPrefix = "inbox|";
+    public const string EventPrefix = "event|";
+
+    public static string Outbox(string messageId) => OutboxPrefix + messageId;
+    public static string Inbox(string notificationId) => InboxPrefix + Sanitize(notificationId);
+    public static string Event(string eventId) => EventPrefix + eventId;
+
+    /// <summary>Row keys may not contain / \ # ? or control characters; channel ids are not ours to trust.</summary>
+    public static string Sanitize(string key)
+    {
+        bool clean = key.Length <= 200 && key.All(c => c is not ('/' or '\\' or '#' or '?') && !char.IsControl(c));
+        return clean ? key : "h-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)));
+    }
+}

@@ -1,0 +1,73 @@
+using Azure.Data.Tables;
+using Azure.Storage.Queues;
+
+namespace Payments.Infrastructure.Storage;
+
+/// <summary>Where state and queues live. Prefixes let tests share one Azurite without sharing data.</summary>
+public sealed class StorageOptions
+{
+    public string ConnectionString { get; set; } = "UseDevelopmentStorage=true";
+
+    /// <summary>Prepended to every table name (letters and digits only).</summary>
+    public string TablePrefix { get; set; } = "";
+
+    /// <summary>Prepended to every queue name (lower-case letters, digits, hyphens).</summary>
+    public string QueuePrefix { get; set; } = "";
+
+    public string Table(string name) => TablePrefix + name;
+
+    public string Queue(string name) => QueuePrefix + name;
+}
+
+/// <summary>Table and queue clients, made once per process and shared (they are thread-safe).</summary>
+public sealed class StorageClients
+{
+    public static readonly string[] TableNames = ["payments", "apps", "channelaccounts", "nonces", "openpayments", "unmatchedcallbacks"];
+
+    private readonly TableServiceClient _tables;
+    private readonly QueueServiceClient _queues;
+    private readonly StorageOptions _options;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, QueueClient> _queueClients = new();
+
+    public StorageClients(StorageOptions options)
+    {
+        _options = options;
+        _tables = new TableServiceClient(options.ConnectionString);
+        _queues = new QueueServiceClient(options.ConnectionString, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.None });
+        Payments = _tables.GetTableClient(options.Table("payments"));
+        Apps = _tables.GetTableClient(options.Table("apps"));
+        ChannelAccounts = _tables.GetTableClient(options.Table("channelaccounts"));
+        Nonces = _tables.GetTableClient(options.Table("nonces"));
+        OpenPayments = _tables.GetTableClient(options.Table("openpayments"));
+        Unmatched = _tables.GetTableClient(options.Table("unmatchedcallbacks"));
+    }
+
+    public TableClient Payments { get; }
+    public TableClient Apps { get; }
+    public TableClient ChannelAccounts { get; }
+    public TableClient Nonces { get; }
+    public TableClient OpenPayments { get; }
+    public TableClient Unmatched { get; }
+
+    public TableServiceClient TableService => _tables;
+
+    /// <summary>The queue by its catalog name (prefix applied here).</summary>
+    public QueueClient Queue(string name) => _queueClients.GetOrAdd(name, n => _queues.GetQueueClient(_options.Queue(n)));
+
+    public static string DeadLetterName(string queue) => queue + "-deadletter";
+
+    /// <summary>Creates every table and queue (with its dead-letter queue). Idempotent.</summary>
+    public async Task EnsureCreatedAsync(IEnumerable<string> queueNames, CancellationToken cancellationToken)
+    {
+        foreach (string table in TableNames)
+        {
+            await _tables.GetTableClient(_options.Table(table)).CreateIfNotExistsAsync(cancellationToken);
+        }
+
+        foreach (string queue in queueNames)
+        {
+            await Queue(queue).CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+            await Queue(DeadLetterName(queue)).CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        }
+    }
+}
