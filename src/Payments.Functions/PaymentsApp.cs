@@ -44,7 +44,11 @@ public static class PaymentsApp
     public static IServiceCollection AddPayments(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddProblemDetails();
-        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJson.Default));
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJson.Default);
+            o.SerializerOptions.Converters.Add(new Core.UtcTimestampConverter());
+        });
         services.AddSingleton(TimeProvider.System);
         services.AddInfrastructure();
 

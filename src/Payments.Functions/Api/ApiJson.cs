@@ -32,6 +32,7 @@ public sealed record HealthDto(string Status, string Version);
     JsonSerializerDefaults.Web,
     UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
     UseStringEnumConverter = true,
+    NumberHandling = JsonNumberHandling.Strict,
     Converters = [typeof(UtcTimestampConverter)])]
 [JsonSerializable(typeof(CreatePaymentRequest))]
 [JsonSerializable(typeof(PaymentDto))]

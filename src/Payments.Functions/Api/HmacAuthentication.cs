@@ -123,7 +123,8 @@ public static partial class HmacAuthentication
         }
 
         // The raw target as the client sent it: re-encoding the path here would break signatures.
-        string target = http.Features.Get<IHttpRequestFeature>()?.RawTarget ?? (http.Request.PathBase + http.Request.Path + http.Request.QueryString);
+        string? raw = http.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        string target = raw is not null && raw.StartsWith('/') ? raw : http.Request.PathBase + http.Request.Path + http.Request.QueryString;
         string toSign = StringToSign(http.Request.Method, target, ts, nonce, body);
         byte[] given = Encoding.ASCII.GetBytes(sig);
         bool valid = app.AppSecrets.Any(s => CryptographicOperations.FixedTimeEquals(given, Encoding.ASCII.GetBytes(Sign(s.Reveal(), toSign))));
