@@ -10,6 +10,7 @@ using Payments.Core.Payments.ProcessChannelRequest;
 using Payments.Core.Webhooks;
 using Payments.Functions.Api;
 using Payments.Functions.Catalog;
+using Payments.Functions.Demo;
 using Payments.Functions.Runtime;
 using Payments.Infrastructure;
 using Payments.Infrastructure.Storage;
@@ -99,6 +100,11 @@ public static class PaymentsApp
         app.MapPaymentsApi();
         app.MapCallbacksApi();
         app.MapTriggerEndpoints();
+        if (app.Services.GetRequiredService<LocalRuntimeOptions>().Enabled)
+        {
+            app.MapDemoWebhookInbox();
+        }
+
         return app;
     }
 
