@@ -131,6 +131,11 @@ public static class PaymentsApp
             schedules.StuckAfter = stuck;
         }
 
+        if (int.TryParse(section["MinExpiresInSeconds"], CultureInfo.InvariantCulture, out int minExpires) && minExpires >= 1)
+        {
+            schedules.MinExpiresInSeconds = minExpires;
+        }
+
         return schedules;
     }
 

@@ -39,6 +39,15 @@ public sealed class ChannelStateApplier(PaymentSchedules schedules, ILogger<Chan
                     Outbox = [ChannelRequests.Message(p.Id, ChannelRequestKind.Create, followUpAttempt + 1)],
                 };
 
+            case ChannelPaymentStatus.Pending when p.Status == PaymentStatus.Created:
+                // The order exists but we never heard the create answer, so we have nothing to show the
+                // payer. An identical create is answered with the same order (the channel deduplicates
+                // on out_trade_no), which gives us the next action.
+                return new PaymentChange(current, p.RecordQuery(now))
+                {
+                    Outbox = [ChannelRequests.Message(p.Id, ChannelRequestKind.Create, followUpAttempt + 1)],
+                };
+
             default:
                 // Still pending (or a puzzling NotFound for an order we saw): ask again later.
                 return FollowUp(current, p.RecordQuery(now), now, followUpAttempt);

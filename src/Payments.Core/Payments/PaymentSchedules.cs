@@ -21,6 +21,10 @@ public sealed class PaymentSchedules
     /// <summary>The janitor looks at open payments not heard of for this long.</summary>
     public TimeSpan StuckAfter { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>The shortest expiry a storefront may ask for. 60 s by contract; end-to-end tests lower
+    /// it so that expiry can be watched without waiting a minute.</summary>
+    public int MinExpiresInSeconds { get; set; } = 60;
+
     public TimeSpan FollowUpDelay(int attempt) =>
         FollowUpQueries[Math.Clamp(attempt - 1, 0, FollowUpQueries.Count - 1)];
 }

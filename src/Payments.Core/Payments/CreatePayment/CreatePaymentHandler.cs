@@ -10,11 +10,11 @@ public sealed record CreatePaymentResult(Payment Payment, bool Created);
 
 /// <summary>Creates a payment idempotently on (app, merchantOrderNo): the payment id is derived
 /// from them, so concurrent identical creates collide on insert and exactly one wins.</summary>
-public sealed class CreatePaymentHandler(IPaymentStore store, TimeProvider time)
+public sealed class CreatePaymentHandler(IPaymentStore store, TimeProvider time, PaymentSchedules schedules)
 {
     public async Task<Result<CreatePaymentResult>> HandleAsync(App app, CreatePaymentCommand command, CancellationToken cancellationToken)
     {
-        var errors = CreatePaymentValidator.Validate(command);
+        var errors = CreatePaymentValidator.Validate(command, schedules.MinExpiresInSeconds);
         if (errors.Count > 0)
         {
             return Problem.Validation(errors);
@@ -24,11 +24,6 @@ public sealed class CreatePaymentHandler(IPaymentStore store, TimeProvider time)
         if (!app.IsChannelEnabled(channel))
         {
             return new Problem(ProblemCodes.ChannelNotEnabled, $"Channel '{channel}' is not enabled for this app.");
-        }
-
-        if (command.NotifyUrl is null && app.NotifyUrl is null)
-        {
-            // Not an error: a storefront may poll instead of receiving webhooks.
         }
 
         var now = time.GetUtcNow();

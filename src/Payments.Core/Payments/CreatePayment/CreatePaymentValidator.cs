@@ -11,7 +11,7 @@ public static partial class CreatePaymentValidator
     [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
     private static partial Regex OrderNoPattern();
 
-    public static Dictionary<string, string[]> Validate(CreatePaymentCommand c)
+    public static Dictionary<string, string[]> Validate(CreatePaymentCommand c, int minExpiresInSeconds = 60)
     {
         var errors = new Dictionary<string, List<string>>();
         void Add(string field, string message)
@@ -89,9 +89,9 @@ public static partial class CreatePaymentValidator
         CheckUrl("notifyUrl", c.NotifyUrl, Add);
         CheckUrl("returnUrl", c.ReturnUrl, Add);
 
-        if (c.ExpiresInSeconds is { } expires && (expires < 60 || expires > 86_400))
+        if (c.ExpiresInSeconds is { } expires && (expires < minExpiresInSeconds || expires > 86_400))
         {
-            Add("expiresInSeconds", "Must be between 60 and 86400.");
+            Add("expiresInSeconds", $"Must be between {minExpiresInSeconds} and 86400.");
         }
 
         if (c.Payer is { } payer)

@@ -62,9 +62,9 @@ public sealed class ProcessChannelRequestHandler(
 
     private async Task<Payment?> CreateAsync(Payment payment, ChannelAccount account, IPaymentChannel channel, int attempt, CancellationToken cancellationToken)
     {
-        if (payment.Status != PaymentStatus.Created)
+        if (payment.Status != PaymentStatus.Created || payment.IsExpiredAt(time.GetUtcNow()))
         {
-            return payment;
+            return payment; // already placed, or too late to place: the expiry message closes it
         }
 
         // Indexed before the channel hears of it, so the janitor can always find an order that exists out there.
