@@ -40,10 +40,15 @@ internal static class FaultEndpoints
             return Invalid($"unknown operation '{body.Operation}'; known: {string.Join(", ", FaultNames.Operations)}");
         }
 
-        if (!Enum.TryParse<FaultMode>(body.Mode, ignoreCase: true, out var mode) || int.TryParse(body.Mode, out _))
+        // Matched by name: Enum.TryParse would also take numbers and "error,timeout".
+        var modes = Enum.GetValues<FaultMode>();
+        var modeIndex = Array.FindIndex(modes, m => string.Equals(FaultNames.ModeName(m), body.Mode, StringComparison.OrdinalIgnoreCase));
+        if (modeIndex < 0)
         {
-            return Invalid($"unknown mode '{body.Mode}'; known: {string.Join(", ", Enum.GetValues<FaultMode>().Select(FaultNames.ModeName))}");
+            return Invalid($"unknown mode '{body.Mode}'; known: {string.Join(", ", modes.Select(FaultNames.ModeName))}");
         }
+
+        var mode = modes[modeIndex];
 
         // A mode that cannot apply to the operation would silently do nothing; refusing it
         // surfaces a mistaken test setup instead.

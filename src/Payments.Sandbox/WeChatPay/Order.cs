@@ -180,17 +180,6 @@ internal sealed class Order(string mchId, string outTradeNo, OrderTerms terms, s
         }
     }
 
-    public TradeState State
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _state;
-            }
-        }
-    }
-
     public static string StateName(TradeState state) => state.ToString().ToUpperInvariant();
 
     private Transaction ToTransactionLocked()

@@ -1,0 +1,128 @@
+using System.Globalization;
+using System.Text.Encodings.Web;
+using Payments.Sandbox.WeChatPay;
+
+namespace Payments.Sandbox.PayerPage;
+
+/// <summary>
+/// Body of <c>POST /pay/wechatpay/{token}</c>. <c>Force</c> with an approval pays even a closed
+/// or expired order: a test hook for the "payer paid after we gave up" scenario.
+/// </summary>
+internal sealed record PayerDecisionRequest(string? Decision, bool? Force);
+
+internal sealed record PayerDecisionResponse(string OutTradeNo, string TradeState);
+
+/// <summary>
+/// Stands in for the WeChat app the payer scans the QR code with: the code_url leads here, and the
+/// payer's decision drives the order.
+/// </summary>
+internal static class PayerPageEndpoints
+{
+    public static void MapWeChatPayPayerPage(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/pay/wechatpay/{token}", (string token, OrderStore orders) =>
+        {
+            var order = orders.FindByToken(token);
+            return order is null
+                ? Results.Content(Page("订单不存在", "<p>Unknown or expired payment code.</p>"), "text/html; charset=utf-8", statusCode: StatusCodes.Status404NotFound)
+                : Results.Content(OrderPage(order), "text/html; charset=utf-8");
+        });
+        app.MapPost("/pay/wechatpay/{token}", DecideAsync);
+    }
+
+    private static async Task<IResult> DecideAsync(
+        string token, HttpRequest request, OrderStore orders, NotificationDispatcher notifier, TimeProvider time)
+    {
+        var order = orders.FindByToken(token);
+        if (order is null)
+        {
+            return SandboxJson.Error(StatusCodes.Status404NotFound, "ORDER_NOT_EXIST", "订单不存在");
+        }
+
+        var (body, error) = await SandboxJson.ReadAsync(request, SandboxJsonContext.Default.PayerDecisionRequest);
+        if (body is null)
+        {
+            return SandboxJson.Error(StatusCodes.Status400BadRequest, "PARAM_ERROR", error);
+        }
+
+        bool approve;
+        switch (body.Decision)
+        {
+            case "approve":
+                approve = true;
+                break;
+            case "decline":
+                approve = false;
+                break;
+            default:
+                return SandboxJson.Error(StatusCodes.Status400BadRequest, "PARAM_ERROR", "decision must be \"approve\" or \"decline\"");
+        }
+
+        var (outcome, paid) = order.Decide(approve, body.Force ?? false, time.GetUtcNow());
+        if (paid is not null)
+        {
+            notifier.PaymentSucceeded(order, paid);
+        }
+
+        return outcome switch
+        {
+            DecisionOutcome.Approved or DecisionOutcome.Declined => Results.Json(
+                new PayerDecisionResponse(order.OutTradeNo, order.Inspect().TradeState),
+                SandboxJsonContext.Default.PayerDecisionResponse),
+            DecisionOutcome.OrderClosed => Conflict("ORDER_CLOSED", "订单已关闭"),
+            DecisionOutcome.OrderExpired => Conflict("ORDER_EXPIRED", "订单已过期"),
+            _ => Conflict("ALREADY_DECIDED", "订单已支付或已失败"),
+        };
+    }
+
+    private static IResult Conflict(string code, string message) =>
+        SandboxJson.Error(StatusCodes.Status409Conflict, code, message);
+
+    private static string OrderPage(Order order)
+    {
+        var html = HtmlEncoder.Default;
+        var yuan = (order.Terms.Total / 100m).ToString("0.00", CultureInfo.InvariantCulture);
+        var content = $$"""
+            <p class="amount">¥{{yuan}}</p>
+            <p>{{html.Encode(order.Terms.Description)}}</p>
+            <p class="meta">{{html.Encode(order.MchId)}} · {{html.Encode(order.OutTradeNo)}}</p>
+            <button id="approve" onclick="decide('approve')">Approve</button>
+            <button id="decline" onclick="decide('decline')">Decline</button>
+            <p id="result"></p>
+            <script>
+              async function decide(decision) {
+                const response = await fetch(location.pathname, {
+                  method: 'POST',
+                  headers: { 'Content-Type': 'application/json' },
+                  body: JSON.stringify({ decision })
+                });
+                const body = await response.json();
+                document.getElementById('result').textContent =
+                  response.ok ? body.tradeState : (body.code + ' ' + (body.message || ''));
+              }
+            </script>
+            """;
+        return Page("微信支付", content);
+    }
+
+    private static string Page(string title, string content) => $$"""
+        <!DOCTYPE html>
+        <html lang="zh-CN">
+        <head>
+          <meta charset="utf-8">
+          <meta name="viewport" content="width=device-width, initial-scale=1">
+          <title>{{title}} · Sandbox</title>
+          <style>
+            body { font-family: sans-serif; max-width: 24rem; margin: 2rem auto; text-align: center; }
+            .amount { font-size: 2rem; font-weight: bold; }
+            .meta { color: #888; font-size: 0.8rem; }
+            button { font-size: 1rem; margin: 0.5rem; padding: 0.5rem 1.5rem; }
+          </style>
+        </head>
+        <body>
+        <h1>{{title}}</h1>
+        {{content}}
+        </body>
+        </html>
+        """;
+}

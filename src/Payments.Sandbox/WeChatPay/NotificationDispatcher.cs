@@ -1,0 +1,193 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Payments.Sandbox.Faults;
+
+namespace Payments.Sandbox.WeChatPay;
+
+/// <summary>
+/// Sends payment notifications and retries the unacknowledged ones on the configured schedule.
+/// Attempts wait in a timer queue ordered by due time, so a slow receiver never holds up others.
+/// </summary>
+internal sealed partial class NotificationDispatcher(
+    IHttpClientFactory httpClients,
+    TimeProvider time,
+    PlatformCertificate platform,
+    MerchantRegistry merchants,
+    FaultRegistry faults,
+    NotifySchedule schedule,
+    ILogger<NotificationDispatcher> logger) : BackgroundService
+{
+    public const string HttpClientName = "wechatpay-notify";
+
+    // The channel counts an answer slower than this as a failure and retries.
+    private static readonly TimeSpan AcknowledgeTimeout = TimeSpan.FromSeconds(5);
+
+    private readonly Lock _gate = new();
+    private readonly PriorityQueue<PendingAttempt, DateTimeOffset> _queue = new();
+    private TaskCompletionSource _wakeUp = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void PaymentSucceeded(Order order, Transaction transaction)
+    {
+        var fault = faults.TryConsume(FaultNames.WeChatPay, FaultNames.Notify);
+        var id = Guid.NewGuid().ToString();
+        if (fault?.Mode == FaultMode.Drop)
+        {
+            order.AddNotification(new NotificationRecord(id, order.Terms.NotifyUrl, [], duplicate: false, dropped: true));
+            LogDropped(id, order.OutTradeNo);
+            return;
+        }
+
+        var merchant = merchants.Find(order.MchId)
+            ?? throw new InvalidOperationException($"Merchant {order.MchId} vanished after creating an order.");
+        var nonce = WeChatPaySignature.RandomAlphanumeric(12);
+        const string AssociatedData = "transaction";
+        var plaintext = JsonSerializer.Serialize(transaction, WeChatPayJsonContext.Wire.Transaction);
+        var notification = new NotificationEvent(
+            id,
+            WeChatPayTime.Format(time.GetUtcNow()),
+            "encrypt-resource",
+            "TRANSACTION.SUCCESS",
+            "支付成功",
+            new NotificationResource(
+                "transaction",
+                ResourceCipher.Algorithm,
+                ResourceCipher.Encrypt(merchant.ApiV3Key, nonce, AssociatedData, plaintext),
+                AssociatedData,
+                nonce));
+        var record = new NotificationRecord(
+            id,
+            order.Terms.NotifyUrl,
+            JsonSerializer.SerializeToUtf8Bytes(notification, WeChatPayJsonContext.Wire.NotificationEvent),
+            duplicate: fault?.Mode == FaultMode.Duplicate,
+            dropped: false);
+        order.AddNotification(record);
+
+        // Reorder is accepted as a delay until notifications for several events can be shuffled.
+        var delay = fault?.Mode is FaultMode.Delay or FaultMode.Reorder ? fault.Delay : TimeSpan.Zero;
+        Schedule(new PendingAttempt(record, 0), time.GetUtcNow() + delay);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var due = new List<PendingAttempt>();
+            TimeSpan wait;
+            Task wakeUp;
+            lock (_gate)
+            {
+                if (_wakeUp.Task.IsCompleted)
+                {
+                    _wakeUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                }
+
+                wakeUp = _wakeUp.Task;
+                var now = time.GetUtcNow();
+                while (_queue.TryPeek(out var attempt, out var at) && at <= now)
+                {
+                    _queue.Dequeue();
+                    due.Add(attempt);
+                }
+
+                wait = _queue.TryPeek(out _, out var next) ? next - now : Timeout.InfiniteTimeSpan;
+            }
+
+            foreach (var attempt in due)
+            {
+                _ = AttemptAsync(attempt, stoppingToken);
+            }
+
+            using var waitCancellation = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            await Task.WhenAny(wakeUp, Task.Delay(wait, time, waitCancellation.Token));
+            await waitCancellation.CancelAsync();
+        }
+    }
+
+    private void Schedule(PendingAttempt attempt, DateTimeOffset at)
+    {
+        lock (_gate)
+        {
+            _queue.Enqueue(attempt, at);
+            _wakeUp.TrySetResult();
+        }
+    }
+
+    private async Task AttemptAsync(PendingAttempt attempt, CancellationToken stoppingToken)
+    {
+        try
+        {
+            var record = attempt.Record;
+            var copies = record.Duplicate ? 2 : 1;
+            var results = await Task.WhenAll(Enumerable.Range(0, copies).Select(_ => SendAsync(record, stoppingToken)));
+            var acknowledged = results.Any(ok => ok);
+            record.RecordAttempt(copies, acknowledged);
+            if (acknowledged)
+            {
+                return;
+            }
+
+            if (attempt.Index < schedule.Retries.Count)
+            {
+                Schedule(attempt with { Index = attempt.Index + 1 }, time.GetUtcNow() + schedule.Retries[attempt.Index]);
+            }
+            else
+            {
+                LogGaveUp(record.Id, attempt.Index + 1);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down: pending notifications die with the process, as the state does.
+        }
+        catch (Exception ex)
+        {
+            LogAttemptCrashed(ex, attempt.Record.Id);
+        }
+    }
+
+    private async Task<bool> SendAsync(NotificationRecord record, CancellationToken stoppingToken)
+    {
+        using var timeout = new CancellationTokenSource(AcknowledgeTimeout, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, stoppingToken);
+        using var request = new HttpRequestMessage(HttpMethod.Post, record.NotifyUrl)
+        {
+            Content = new ByteArrayContent(record.Body),
+        };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        foreach (var (name, value) in WeChatPaySignature.Headers(platform, time, record.Body))
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+
+        try
+        {
+            using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, linked.Token);
+            var acknowledged = response.StatusCode is HttpStatusCode.OK or HttpStatusCode.NoContent;
+            LogDelivered(record.Id, record.NotifyUrl, (int)response.StatusCode, acknowledged);
+            return acknowledged;
+        }
+        catch (Exception ex) when (ex is HttpRequestException || (ex is OperationCanceledException && !stoppingToken.IsCancellationRequested))
+        {
+            LogUndelivered(record.Id, record.NotifyUrl, ex.Message);
+            return false;
+        }
+    }
+
+    private sealed record PendingAttempt(NotificationRecord Record, int Index);
+
+    [LoggerMessage(LogLevel.Information, "Notification {Id} to {Url} answered {Status}; acknowledged: {Acknowledged}")]
+    private partial void LogDelivered(string id, string url, int status, bool acknowledged);
+
+    [LoggerMessage(LogLevel.Information, "Notification {Id} to {Url} not delivered: {Reason}")]
+    private partial void LogUndelivered(string id, string url, string reason);
+
+    [LoggerMessage(LogLevel.Information, "Notification {Id} for {OutTradeNo} dropped by fault injection")]
+    private partial void LogDropped(string id, string outTradeNo);
+
+    [LoggerMessage(LogLevel.Warning, "Notification {Id} not acknowledged after {Attempts} attempts; giving up")]
+    private partial void LogGaveUp(string id, int attempts);
+
+    [LoggerMessage(LogLevel.Error, "Notification {Id} attempt failed unexpectedly")]
+    private partial void LogAttemptCrashed(Exception exception, string id);
+}
