@@ -17,7 +17,9 @@ public sealed class StorageQueuePublisher(StorageClients clients, TimeProvider t
             var wait = notBefore - time.GetUtcNow();
             if (wait > TimeSpan.Zero)
             {
-                delay = wait > MaxDelay ? MaxDelay : wait;
+                // The service counts whole seconds; rounding down would deliver before NotBefore.
+                var whole = TimeSpan.FromSeconds(Math.Ceiling(wait.TotalSeconds));
+                delay = whole > MaxDelay ? MaxDelay : whole;
             }
         }
 

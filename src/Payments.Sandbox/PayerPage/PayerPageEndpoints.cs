@@ -8,7 +8,7 @@ namespace Payments.Sandbox.PayerPage;
 /// Body of <c>POST /pay/wechatpay/{token}</c>. <c>Force</c> with an approval pays even a closed
 /// or expired order: a test hook for the "payer paid after we gave up" scenario.
 /// </summary>
-internal sealed record PayerDecisionRequest(string? Decision, bool? Force);
+internal sealed record PayerDecisionRequest(string? Decision, bool? Force, int? NotifyTotal);
 
 internal sealed record PayerDecisionResponse(string OutTradeNo, string TradeState);
 
@@ -61,7 +61,11 @@ internal static class PayerPageEndpoints
         var (outcome, paid) = order.Decide(approve, body.Force ?? false, time.GetUtcNow());
         if (paid is not null)
         {
-            notifier.PaymentSucceeded(order, paid);
+            // NotifyTotal (test hook): the notification reports another amount than the order's, as a
+            // broken or forged channel message would. Queries keep telling the truth.
+            notifier.PaymentSucceeded(order, body.NotifyTotal is int total && approve
+                ? paid with { Amount = paid.Amount with { Total = total, PayerTotal = total } }
+                : paid);
         }
 
         return outcome switch

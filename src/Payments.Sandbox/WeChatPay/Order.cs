@@ -51,7 +51,8 @@ internal sealed record OrderInspection(
     string TradeState,
     int CreateCalls,
     int CloseCalls,
-    NotificationInspection[] Notifications);
+    NotificationInspection[] Notifications,
+    string CodeUrl);
 
 /// <summary>One native order; every read and transition goes through its lock.</summary>
 internal sealed class Order(string mchId, string outTradeNo, OrderTerms terms, string token, string codeUrl)
@@ -176,7 +177,8 @@ internal sealed class Order(string mchId, string outTradeNo, OrderTerms terms, s
                 StateName(_state),
                 _createCalls,
                 _closeCalls,
-                [.. _notifications.Select(n => n.Inspect())]);
+                [.. _notifications.Select(n => n.Inspect())],
+                CodeUrl);
         }
     }
 

@@ -148,7 +148,9 @@ public sealed class ProcessChannelRequestHandler(
         var now = time.GetUtcNow();
         if (message.Kind == ChannelRequestKind.Expire && !payment.IsExpiredAt(now))
         {
-            return payment; // scheduled delivery came early (clock skew): the janitor or a later message will handle it
+            // Delivered early (queue delays have whole-second resolution, clocks differ): come back on time.
+            var onTime = ChannelRequests.Message(payment.Id, ChannelRequestKind.Expire, message.Attempt + 1, payment.ExpiresAt);
+            return await committer.CommitAsync(payment.Id, cur => cur.Value.Status.IsTerminal() ? null : new PaymentChange(cur, cur.Value) { Outbox = [onTime] }, cancellationToken);
         }
 
         // Ask first: closing an order that was just paid must end in succeeded, not closed.

@@ -1,0 +1,129 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Payments.Core.Messaging;
+using Payments.Functions.Demo;
+using Payments.Functions.Tests.Support;
+using Payments.Infrastructure.Storage;
+using Payments.Tests.Shared;
+
+namespace Payments.Functions.Tests.EndToEnd;
+
+/// <summary>The whole system as real processes on loopback: the sandbox channel, the function app in
+/// local mode (queue pumps on), Azurite, and a merchant webhook endpoint. Schedules are shortened so
+/// follow-ups and retries happen in seconds.</summary>
+public sealed class EndToEndFixture : IAsyncLifetime
+{
+    private ProcessHost? _sandbox;
+    private ProcessHost? _functions;
+
+    public StorageOptions Storage { get; } = Azurite.IsolatedOptions();
+    public StorageClients Clients { get; private set; } = null!;
+    public WebhookReceiver Receiver { get; private set; } = null!;
+    public Uri SandboxUrl { get; private set; } = null!;
+    public Uri ApiUrl { get; private set; } = null!;
+    public SeededApp App { get; private set; } = null!;
+    public SignedClient Client { get; private set; } = null!;
+    public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(60) };
+    public ProcessHost Functions => _functions!;
+
+    public async Task InitializeAsync()
+    {
+        Clients = new StorageClients(Storage);
+        await Clients.EnsureCreatedAsync(Queues.All, CancellationToken.None);
+        Receiver = await WebhookReceiver.StartAsync();
+
+        int sandboxPort = ProcessHost.FreePort();
+        SandboxUrl = new Uri($"http://127.0.0.1:{sandboxPort}/");
+        _sandbox = new ProcessHost(ProcessHost.BuiltDll("Payments.Sandbox"), $"--urls {SandboxUrl}", new Dictionary<string, string>
+        {
+            ["Sandbox__NotifyRetrySeconds"] = "1,1,2,2",
+        });
+        await WaitHealthyAsync(new Uri(SandboxUrl, "health"), _sandbox);
+
+        App = await DemoSeeder.SeedAsync(Clients, Http, SandboxUrl, "mch_e2e", "app_e2e", "ca_e2e_wechatpay", Receiver.Url, null, null, CancellationToken.None);
+
+        int apiPort = ProcessHost.FreePort();
+        ApiUrl = new Uri($"http://127.0.0.1:{apiPort}/");
+        _functions = new ProcessHost(ProcessHost.BuiltDll("Payments.Functions"), $"--urls {ApiUrl}", new Dictionary<string, string>
+        {
+            ["Storage__ConnectionString"] = Storage.ConnectionString,
+            ["Storage__TablePrefix"] = Storage.TablePrefix,
+            ["Storage__QueuePrefix"] = Storage.QueuePrefix,
+            ["LocalRuntime__Enabled"] = "true",
+            ["LocalRuntime__TimersEnabled"] = "false",
+            ["LocalRuntime__RetryBackoff"] = "00:00:00.010",
+            ["LocalRuntime__MaxIdleDelay"] = "00:00:00.100",
+            ["Payments__PublicBaseUrl"] = ApiUrl.ToString(),
+            ["Channels__TimeoutSeconds"] = "2",
+            ["Schedules__FollowUpQuerySeconds"] = "1,1,2,3",
+            ["Schedules__WebhookRetrySeconds"] = "0.5,1,1,2",
+            ["Schedules__ChannelRetrySeconds"] = "1",
+            ["Schedules__StuckAfterSeconds"] = "1",
+            ["Schedules__MinExpiresInSeconds"] = "3",
+        });
+        await WaitHealthyAsync(new Uri(ApiUrl, "api/health"), _functions);
+        Client = new SignedClient(new HttpClient { BaseAddress = ApiUrl, Timeout = TimeSpan.FromSeconds(60) }, App.AppId, App.AppSecret);
+    }
+
+    private async Task WaitHealthyAsync(Uri health, ProcessHost process)
+    {
+        await Eventually.TrueAsync(async () =>
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"{health} exited:\n{process.Tail()}");
+            }
+
+            try
+            {
+                return (await Http.GetAsync(health)).IsSuccessStatusCode;
+            }
+            catch (HttpRequestException)
+            {
+                return false;
+            }
+        }, TimeSpan.FromSeconds(60), $"{health} to answer");
+    }
+
+    public async Task FaultAsync(string operation, string mode, int count = 1, int delayMs = 0)
+    {
+        var response = await Http.PostAsJsonAsync(new Uri(SandboxUrl, "sandbox/faults"), new { channel = "wechatpay", operation, mode, count, delayMs });
+        response.EnsureSuccessStatusCode();
+    }
+
+    public async Task ClearFaultsAsync() => (await Http.DeleteAsync(new Uri(SandboxUrl, "sandbox/faults"))).EnsureSuccessStatusCode();
+
+    public async Task<JsonElement?> SandboxOrderAsync(string paymentId)
+    {
+        var response = await Http.GetAsync(new Uri(SandboxUrl, $"sandbox/wechatpay/orders/{paymentId}"));
+        return response.IsSuccessStatusCode ? JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement : null;
+    }
+
+    public async Task<HttpResponseMessage> DecideAsync(string payerPageUrl, string decision, int? notifyTotal = null) =>
+        await Http.PostAsJsonAsync(payerPageUrl, notifyTotal is null ? (object)new { decision } : new { decision, notifyTotal });
+
+    public async Task DisposeAsync()
+    {
+        _functions?.Dispose();
+        _sandbox?.Dispose();
+        await Receiver.DisposeAsync();
+        foreach (string table in StorageClients.TableNames)
+        {
+            await Clients.TableService.DeleteTableAsync(Storage.Table(table));
+        }
+
+        foreach (string queue in Queues.All)
+        {
+            await Clients.Queue(queue).DeleteIfExistsAsync();
+            await Clients.Queue(StorageClients.DeadLetterName(queue)).DeleteIfExistsAsync();
+        }
+
+        Http.Dispose();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class EndToEndCollection : ICollectionFixture<EndToEndFixture>
+{
+    public const string Name = "end-to-end";
+}
