@@ -17,9 +17,10 @@ status=${PIPESTATUS[0]}
 set -e
 
 # One closing line for any reader: totals over every test assembly.
-read -r passed failed < <(awk '/(Passed|Failed)!/ {
-    for (i = 1; i <= NF; i++) { if ($i == "Failed:") f += $(i+1) + 0; if ($i == "Passed:") p += $(i+1) + 0 }
-  } END { print p + 0, f + 0 }' "$log")
+read -r passed failed < <(awk '
+  /^[[:space:]]+Passed: [0-9]+[[:space:]]*$/ { p += $2 }
+  /^[[:space:]]+Failed: [0-9]+[[:space:]]*$/ { f += $2 }
+  END { print p + 0, f + 0 }' "$log")
 rm -f "$log"
 echo "$passed passed, $failed failed"
 exit $status
