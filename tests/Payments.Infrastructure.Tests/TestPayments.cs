@@ -30,16 +30,7 @@ public sealed class StoreFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        foreach (string table in StorageClients.TableNames)
-        {
-            await Clients.TableService.DeleteTableAsync(Options.Table(table));
-        }
-
-        foreach (string queue in Queues.All)
-        {
-            await Clients.Queue(queue).DeleteIfExistsAsync();
-            await Clients.Queue(StorageClients.DeadLetterName(queue)).DeleteIfExistsAsync();
-        }
+        await Clients.DeleteAllAsync(Queues.All, CancellationToken.None);
     }
 
     public static Payment NewPayment(string? orderNo = null, long amount = 1999)

@@ -6,26 +6,6 @@ using Payments.Core.Payments.CreatePayment;
 
 namespace Payments.Functions.Api;
 
-/// <summary>The create body as the wire has it. Unknown members are refused: a typo'd field must not
-/// be silently ignored on a money endpoint.</summary>
-public sealed record CreatePaymentRequest(
-    string? MerchantOrderNo,
-    long? Amount,
-    string? Currency,
-    string? Channel,
-    string? Method,
-    string? Subject,
-    string? Description,
-    string? NotifyUrl,
-    string? ReturnUrl,
-    int? ExpiresInSeconds,
-    PayerInput? Payer,
-    Dictionary<string, string>? Metadata)
-{
-    public CreatePaymentCommand ToCommand() =>
-        new(MerchantOrderNo, Amount, Currency, Channel, Method, Subject, Description, NotifyUrl, ReturnUrl, ExpiresInSeconds, Payer, Metadata);
-}
-
 public sealed record HealthDto(string Status, string Version);
 
 [JsonSourceGenerationOptions(
@@ -34,7 +14,9 @@ public sealed record HealthDto(string Status, string Version);
     UseStringEnumConverter = true,
     NumberHandling = JsonNumberHandling.Strict,
     Converters = [typeof(UtcTimestampConverter)])]
-[JsonSerializable(typeof(CreatePaymentRequest))]
+// The create body binds straight to the use case's command. Unknown members are refused: a typo'd
+// field must not be silently ignored on a money endpoint.
+[JsonSerializable(typeof(CreatePaymentCommand))]
 [JsonSerializable(typeof(PaymentDto))]
 [JsonSerializable(typeof(HealthDto))]
 [JsonSerializable(typeof(Microsoft.AspNetCore.Mvc.ProblemDetails))]

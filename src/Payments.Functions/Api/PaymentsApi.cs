@@ -29,7 +29,7 @@ public static class PaymentsApi
             return ParseProblem(http);
         }
 
-        var result = await handler.HandleAsync(http.App(), request.ToCommand(), cancellationToken);
+        var result = await handler.HandleAsync(http.App(), request, cancellationToken);
         if (result.Problem is { } problem)
         {
             return Problems.From(problem);
@@ -148,7 +148,7 @@ public static class PaymentsApi
 
     private const string ParseErrorKey = "payments.parseError";
 
-    private static CreatePaymentRequest? ParseBody(HttpContext http)
+    private static CreatePaymentCommand? ParseBody(HttpContext http)
     {
         var contentType = http.Request.ContentType;
         if (contentType is null || !contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
@@ -159,7 +159,7 @@ public static class PaymentsApi
 
         try
         {
-            var request = JsonSerializer.Deserialize(http.RawBody(), ApiJson.Default.CreatePaymentRequest);
+            var request = JsonSerializer.Deserialize(http.RawBody(), ApiJson.Default.CreatePaymentCommand);
             if (request is null)
             {
                 http.Items[ParseErrorKey] = Problem.Validation(new Dictionary<string, string[]> { ["body"] = ["Expected a JSON object."] });

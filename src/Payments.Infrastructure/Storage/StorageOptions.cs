@@ -56,6 +56,21 @@ public sealed class StorageClients
 
     public static string DeadLetterName(string queue) => queue + "-deadletter";
 
+    /// <summary>Deletes every table and queue under this prefix (tests and benchmarks clean up with it).</summary>
+    public async Task DeleteAllAsync(IEnumerable<string> queueNames, CancellationToken cancellationToken)
+    {
+        foreach (string table in TableNames)
+        {
+            await _tables.DeleteTableAsync(_options.Table(table), cancellationToken);
+        }
+
+        foreach (string queue in queueNames)
+        {
+            await Queue(queue).DeleteIfExistsAsync(cancellationToken);
+            await Queue(DeadLetterName(queue)).DeleteIfExistsAsync(cancellationToken);
+        }
+    }
+
     /// <summary>Creates every table and queue (with its dead-letter queue). Idempotent.</summary>
     public async Task EnsureCreatedAsync(IEnumerable<string> queueNames, CancellationToken cancellationToken)
     {

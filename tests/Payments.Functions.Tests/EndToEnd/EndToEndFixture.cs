@@ -107,16 +107,7 @@ public sealed class EndToEndFixture : IAsyncLifetime
         _functions?.Dispose();
         _sandbox?.Dispose();
         await Receiver.DisposeAsync();
-        foreach (string table in StorageClients.TableNames)
-        {
-            await Clients.TableService.DeleteTableAsync(Storage.Table(table));
-        }
-
-        foreach (string queue in Queues.All)
-        {
-            await Clients.Queue(queue).DeleteIfExistsAsync();
-            await Clients.Queue(StorageClients.DeadLetterName(queue)).DeleteIfExistsAsync();
-        }
+        await Clients.DeleteAllAsync(Queues.All, CancellationToken.None);
 
         Http.Dispose();
     }

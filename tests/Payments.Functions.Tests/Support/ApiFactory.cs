@@ -41,16 +41,7 @@ public sealed class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
 
     async Task IAsyncLifetime.DisposeAsync()
     {
-        foreach (string table in StorageClients.TableNames)
-        {
-            await Clients.TableService.DeleteTableAsync(Storage.Table(table));
-        }
-
-        foreach (string queue in Queues.All)
-        {
-            await Clients.Queue(queue).DeleteIfExistsAsync();
-            await Clients.Queue(StorageClients.DeadLetterName(queue)).DeleteIfExistsAsync();
-        }
+        await Clients.DeleteAllAsync(Queues.All, CancellationToken.None);
 
         await base.DisposeAsync();
     }

@@ -50,11 +50,8 @@ public sealed class CreatePaymentHandler(IPaymentStore store, TimeProvider time,
             UpdatedAt = now,
         };
 
-        var outbox = new List<OutboxMessage>
-        {
-            ChannelRequests.Message(id, ChannelRequestKind.Create, 0),
-            ChannelRequests.Message(id, ChannelRequestKind.Expire, 0, payment.ExpiresAt),
-        };
+        // One message on the request path; the create consumer schedules the expiry and follow-ups.
+        var outbox = new List<OutboxMessage> { ChannelRequests.Message(id, ChannelRequestKind.Create, 0) };
 
         var (outcome, stored) = await store.CreateAsync(payment, outbox, cancellationToken);
         if (outcome == CreateOutcome.Created)

@@ -159,30 +159,29 @@ public static partial class CreatePaymentValidator
         }
     }
 
-    private static bool HasControlCharacters(string s) =>
-        s.Any(ch => char.IsControl(ch) || char.IsSurrogate(ch) && !IsPairedSurrogate(s, ch));
-
-    // Lone surrogates are what invalid UTF-8 becomes after lenient decoding; refuse them.
-    private static bool IsPairedSurrogate(string s, char _)
+    /// <summary>Control characters, and lone surrogates (what invalid UTF-8 turns into after lenient decoding).</summary>
+    private static bool HasControlCharacters(string s)
     {
         for (int i = 0; i < s.Length; i++)
         {
-            if (char.IsHighSurrogate(s[i]))
+            char c = s[i];
+            if (char.IsControl(c) || char.IsLowSurrogate(c))
+            {
+                return true;
+            }
+
+            if (char.IsHighSurrogate(c))
             {
                 if (i + 1 >= s.Length || !char.IsLowSurrogate(s[i + 1]))
                 {
-                    return false;
+                    return true;
                 }
 
                 i++;
             }
-            else if (char.IsLowSurrogate(s[i]))
-            {
-                return false;
-            }
         }
 
-        return true;
+        return false;
     }
 
     private static string Truncate(string s) => s.Length <= 16 ? s : s[..16] + "…";

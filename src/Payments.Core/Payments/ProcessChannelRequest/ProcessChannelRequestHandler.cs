@@ -46,8 +46,17 @@ public sealed class ProcessChannelRequestHandler(
         var channel = channels.FirstOrDefault(c => c.Name == payment.Channel)
             ?? throw new InvalidOperationException($"No adapter for channel '{payment.Channel}'.");
 
+        if (message.Kind == ChannelRequestKind.Create)
+        {
+            // Indexed before the channel hears of it, so the janitor can always find an order that exists out there.
+            await openPayments.AddAsync(payment, cancellationToken);
+        }
+
         Payment? final = message.Kind switch
         {
+            ChannelRequestKind.Create when payment.IsExpiredAt(time.GetUtcNow()) =>
+                // Too late to place it; an earlier attempt may have, so close the way expiry does.
+                await CloseAsync(payment, account, channel, message with { Kind = ChannelRequestKind.Expire }, cancellationToken),
             ChannelRequestKind.Create => await CreateAsync(payment, account, channel, message.Attempt, cancellationToken),
             ChannelRequestKind.Query => await QueryAsync(payment.Id, account, channel, message.Attempt, cancellationToken),
             ChannelRequestKind.Close or ChannelRequestKind.Expire => await CloseAsync(payment, account, channel, message, cancellationToken),
@@ -62,13 +71,10 @@ public sealed class ProcessChannelRequestHandler(
 
     private async Task<Payment?> CreateAsync(Payment payment, ChannelAccount account, IPaymentChannel channel, int attempt, CancellationToken cancellationToken)
     {
-        if (payment.Status != PaymentStatus.Created || payment.IsExpiredAt(time.GetUtcNow()))
+        if (payment.Status != PaymentStatus.Created)
         {
-            return payment; // already placed, or too late to place: the expiry message closes it
+            return payment;
         }
-
-        // Indexed before the channel hears of it, so the janitor can always find an order that exists out there.
-        await openPayments.AddAsync(payment, cancellationToken);
 
         var request = new ChannelCreateRequest(
             payment.Id, payment.Amount, payment.Method, payment.Subject, payment.Description, payment.ExpiresAt,
@@ -87,7 +93,11 @@ public sealed class ProcessChannelRequestHandler(
                         return null; // a callback or query got there first
                     }
 
-                    var outbox = new List<OutboxMessage> { ChannelRequests.Message(next.Id, ChannelRequestKind.Query, 1, now + schedules.FollowUpDelay(1)) };
+                    var outbox = new List<OutboxMessage>
+                    {
+                        ChannelRequests.Message(next.Id, ChannelRequestKind.Query, 1, now + schedules.FollowUpDelay(1)),
+                        ChannelRequests.Message(next.Id, ChannelRequestKind.Expire, 0, next.ExpiresAt),
+                    };
                     var events = new List<Webhooks.WebhookEvent>();
                     if (PaymentEvents.For(next, now) is { } e)
                     {
@@ -119,7 +129,11 @@ public sealed class ProcessChannelRequestHandler(
                 logger.LogWarning("Create of {PaymentId} has an unknown outcome: {Reason}", payment.Id, (result as ChannelResult<ChannelOrder>.Unknown)?.Reason);
                 return await committer.CommitAsync(payment.Id, cur => cur.Value.Status != PaymentStatus.Created ? null : new PaymentChange(cur, cur.Value with { UpdatedAt = now })
                 {
-                    Outbox = [ChannelRequests.Message(payment.Id, ChannelRequestKind.Query, attempt + 1, now + schedules.FollowUpDelay(1))],
+                    Outbox =
+                    [
+                        ChannelRequests.Message(payment.Id, ChannelRequestKind.Query, attempt + 1, now + schedules.FollowUpDelay(1)),
+                        ChannelRequests.Message(payment.Id, ChannelRequestKind.Expire, 0, cur.Value.ExpiresAt),
+                    ],
                 }, cancellationToken);
         }
     }

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Runs the benchmarks on demand (not part of ./test.sh): starts Azurite if none is listening.
+source "$(dirname "$0")/../scripts/lib.sh"
+root=$(repo_root)
+cd "$root"
+ensure_npm "$root"
+azurite_dir=$(mktemp -d)
+ensure_azurite "$root" "$azurite_dir" memory
+trap '[ -n "$STARTED_AZURITE_PID" ] && kill $STARTED_AZURITE_PID 2>/dev/null; rm -rf "$azurite_dir"' EXIT
+dotnet run -c Release --project bench/Payments.Bench -- "$@"

@@ -1,0 +1,63 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using Payments.Core.Janitor;
+using Payments.Core.Messaging;
+using Payments.Core.Payments;
+using Payments.Infrastructure.Storage;
+
+namespace Payments.Infrastructure.Tests.Janitor;
+
+public class JanitorTests(StoreFixture fx) : IClassFixture<StoreFixture>
+{
+    private sealed class RecordingPublisher : IMessagePublisher
+    {
+        public ConcurrentBag<OutboxMessage> Sent { get; } = [];
+
+        public Task PublishAsync(OutboxMessage message, CancellationToken cancellationToken)
+        {
+            Sent.Add(message);
+            return Task.CompletedTask;
+        }
+    }
+
+    [Fact]
+    public async Task TheJanitorQueriesQuietPaymentsExpiresOverdueOnesAndForgetsFinishedOnes()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var index = new TableOpenPaymentIndex(fx.Clients);
+        var schedules = new PaymentSchedules { StuckAfter = TimeSpan.FromMinutes(5) };
+        var publisher = new RecordingPublisher();
+        var janitor = new JanitorHandler(fx.Store, index, publisher, schedules, clock, NullLogger<JanitorHandler>.Instance);
+
+        var created = clock.GetUtcNow();
+        var quiet = StoreFixture.NewPayment() with { CreatedAt = created, UpdatedAt = created, ExpiresAt = created.AddHours(2) };
+        var overdue = StoreFixture.NewPayment() with { CreatedAt = created, UpdatedAt = created, ExpiresAt = created.AddMinutes(3) };
+        var done = StoreFixture.NewPayment() with { CreatedAt = created, UpdatedAt = created, ExpiresAt = created.AddHours(2) };
+        foreach (var p in new[] { quiet, overdue, done })
+        {
+            await fx.Store.CreateAsync(p, [], default);
+            await index.AddAsync(p, default);
+        }
+
+        var doneRead = await fx.Store.GetAsync(done.Id, default);
+        Assert.True(await fx.Store.TryCommitAsync(new PaymentChange(doneRead!, done.MarkFailed(new Failure("x", "y"), created).Payment), default));
+
+        // Too early: nothing is stuck yet.
+        Assert.Equal(0, (await janitor.RunAsync(default)).Examined);
+
+        clock.Advance(TimeSpan.FromMinutes(6));
+        var report = await janitor.RunAsync(default);
+
+        Assert.Equal(new JanitorReport(Examined: 3, Queried: 1, Expired: 1, Cleaned: 1), report);
+        Assert.Contains(publisher.Sent, m => m.Body.Contains(quiet.Id, StringComparison.Ordinal) && m.Body.Contains("Query", StringComparison.Ordinal));
+        Assert.Contains(publisher.Sent, m => m.Body.Contains(overdue.Id, StringComparison.Ordinal) && m.Body.Contains("Expire", StringComparison.Ordinal));
+        var remaining = await index.ListAsync(created.AddHours(-1), clock.GetUtcNow(), default).ToListAsync();
+        Assert.DoesNotContain(done.Id, remaining);
+
+        // The same sweep slot twice sends the same message ids: two instances firing together duplicate nothing new.
+        var before = publisher.Sent.Select(m => m.Id).ToHashSet();
+        await janitor.RunAsync(default);
+        Assert.True(publisher.Sent.Select(m => m.Id).All(before.Contains));
+    }
+}
