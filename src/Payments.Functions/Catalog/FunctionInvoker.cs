@@ -36,7 +36,10 @@ public sealed class FunctionInvoker(IServiceProvider services)
         }
     }
 
-    public async Task<object> InvokeTimerAsync(string functionName, CancellationToken cancellationToken) => functionName switch
+    public async Task InvokeTimerAsync(string functionName, CancellationToken cancellationToken) => await RunTimerAsync(functionName, cancellationToken);
+
+    /// <summary>Runs a timer function and returns its report (the invocation's ReturnValue).</summary>
+    public async Task<object> RunTimerAsync(string functionName, CancellationToken cancellationToken) => functionName switch
     {
         "OutboxSweep" => new { published = await services.GetRequiredService<OutboxSweeper>().SweepAsync(OutboxSweeper.Grace, cancellationToken) },
         "Janitor" => await services.GetRequiredService<JanitorHandler>().RunAsync(cancellationToken),

@@ -46,7 +46,7 @@ public static class TriggerEndpoints
             }
             else
             {
-                returnValue = await invoker.InvokeTimerAsync(function.Name, ct);
+                returnValue = await invoker.RunTimerAsync(function.Name, ct);
             }
 
             return Answer(StatusCodes.Status200OK, logs, returnValue);

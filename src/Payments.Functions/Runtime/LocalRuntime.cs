@@ -152,8 +152,24 @@ public sealed record DeadLetter(string Queue, string MessageId, long DeliveryCou
 internal sealed partial class RuntimeJson : System.Text.Json.Serialization.JsonSerializerContext;
 
 /// <summary>Fires the catalog's timers from their NCRONTAB schedules (with seconds, UTC).</summary>
-public sealed class TimerRunner(FunctionInvoker invoker, TimeProvider time, ILogger<TimerRunner> logger) : BackgroundService
+public sealed class TimerRunner : BackgroundService
 {
+    private readonly Func<string, CancellationToken, Task> _fire;
+    private readonly TimeProvider _time;
+    private readonly ILogger<TimerRunner> _logger;
+
+    public TimerRunner(FunctionInvoker invoker, TimeProvider time, ILogger<TimerRunner> logger)
+        : this(invoker.InvokeTimerAsync, time, logger)
+    {
+    }
+
+    internal TimerRunner(Func<string, CancellationToken, Task> fire, TimeProvider time, ILogger<TimerRunner> logger)
+    {
+        _fire = fire;
+        _time = time;
+        _logger = logger;
+    }
+
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.WhenAll(FunctionCatalog.All.Where(f => f.Trigger == TriggerKind.Timer).Select(f => RunAsync(f, stoppingToken)));
 
@@ -162,7 +178,7 @@ public sealed class TimerRunner(FunctionInvoker invoker, TimeProvider time, ILog
         var schedule = CronExpression.Parse(function.Schedule!, CronFormat.IncludeSeconds);
         while (!stoppingToken.IsCancellationRequested)
         {
-            var now = time.GetUtcNow();
+            var now = _time.GetUtcNow();
             var next = schedule.GetNextOccurrence(now.UtcDateTime, TimeZoneInfo.Utc);
             if (next is null)
             {
@@ -171,8 +187,8 @@ public sealed class TimerRunner(FunctionInvoker invoker, TimeProvider time, ILog
 
             try
             {
-                await Task.Delay(next.Value - now.UtcDateTime, time, stoppingToken);
-                await invoker.InvokeTimerAsync(function.Name, stoppingToken);
+                await Task.Delay(next.Value - now.UtcDateTime, _time, stoppingToken);
+                await _fire(function.Name, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -180,7 +196,7 @@ public sealed class TimerRunner(FunctionInvoker invoker, TimeProvider time, ILog
             }
             catch (Exception e)
             {
-                logger.LogError(e, "Timer {Function} failed", function.Name);
+                _logger.LogError(e, "Timer {Function} failed", function.Name);
             }
         }
     }

@@ -1,0 +1,45 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using Payments.Functions.Catalog;
+using Payments.Functions.Runtime;
+using Payments.Tests.Shared;
+
+namespace Payments.Functions.Tests.Runtime;
+
+public class TimerRunnerTests
+{
+    [Fact]
+    public async Task TimersFireAtTheCatalogsNcrontabSecondsInUtc()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 24, 0, 0, 0, TimeSpan.Zero));
+        var fired = new ConcurrentQueue<(string Name, DateTimeOffset At)>();
+        var runner = new TimerRunner((name, _) => { fired.Enqueue((name, clock.GetUtcNow())); return Task.CompletedTask; }, clock, NullLogger<TimerRunner>.Instance);
+        await runner.StartAsync(CancellationToken.None);
+        try
+        {
+            // Fake time moves one second per probe, so every firing is seen at the exact second it is due,
+            // whenever the runner's loops got going.
+            await Eventually.TrueAsync(() =>
+            {
+                clock.Advance(TimeSpan.FromSeconds(1));
+                return Task.FromResult(fired.Count(f => f.Name == "OutboxSweep") >= 2 && fired.Any(f => f.Name == "Janitor"));
+            }, TimeSpan.FromSeconds(30), "two sweeps and a janitor run");
+        }
+        finally
+        {
+            await runner.StopAsync(CancellationToken.None);
+        }
+
+        foreach (var timer in FunctionCatalog.All.Where(f => f.Trigger == TriggerKind.Timer))
+        {
+            var schedule = Cronos.CronExpression.Parse(timer.Schedule!, Cronos.CronFormat.IncludeSeconds);
+            var times = fired.Where(f => f.Name == timer.Name).Select(f => f.At).ToList();
+            Assert.NotEmpty(times);
+            Assert.All(times, t => Assert.Equal(t.UtcDateTime, schedule.GetNextOccurrence(t.UtcDateTime.AddSeconds(-1), TimeZoneInfo.Utc)));
+        }
+
+        var sweeps = fired.Where(f => f.Name == "OutboxSweep").Select(f => f.At).ToList();
+        Assert.Equal(TimeSpan.FromMinutes(1), sweeps[1] - sweeps[0]);
+    }
+}
