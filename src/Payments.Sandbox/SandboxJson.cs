@@ -41,6 +41,8 @@ internal static class SandboxJson
 [JsonSerializable(typeof(WeChatPay.MerchantRegistration))]
 [JsonSerializable(typeof(WeChatPay.MerchantRegistered))]
 [JsonSerializable(typeof(WeChatPay.OrderInspection))]
+[JsonSerializable(typeof(WeChatPay.RefundInspection))]
+[JsonSerializable(typeof(WeChatPay.RefundSettleRequest))]
 [JsonSerializable(typeof(PayerPage.PayerDecisionRequest))]
 [JsonSerializable(typeof(PayerPage.PayerDecisionResponse))]
 internal sealed partial class SandboxJsonContext : JsonSerializerContext;

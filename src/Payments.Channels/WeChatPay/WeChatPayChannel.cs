@@ -11,7 +11,7 @@ using Payments.Core.Channels;
 namespace Payments.Channels.WeChatPay;
 
 /// <summary>
-/// WeChat Pay API v3 (Native / QR code payments). Every request is signed with the merchant key
+/// WeChat Pay API v3 (Native / QR code payments and domestic refunds). Every request is signed with the merchant key
 /// and every answer is verified with the platform key before its body is believed: an answer that
 /// does not verify is <c>Unknown</c>, never a result.
 /// </summary>
@@ -32,6 +32,11 @@ public sealed class WeChatPayChannel : IPaymentChannel
 
     // WeChat's own limit on description; longer subjects are refused outright.
     private const int MaxDescriptionLength = 127;
+    // WeChat's limit on a refund reason, in UTF-8 bytes; it is shown to the payer, so a cut reason
+    // beats a refused refund.
+    private const int MaxRefundReasonBytes = 80;
+    private const string TransactionResource = "transaction";
+    private const string RefundResource = "refund";
     private const string TimestampHeader = "Wechatpay-Timestamp";
     private const string NonceHeader = "Wechatpay-Nonce";
     private const string SerialHeader = "Wechatpay-Serial";
@@ -140,9 +145,59 @@ public sealed class WeChatPayChannel : IPaymentChannel
     }
 
     /// <summary>
-    /// Verifies a payment notification (signature with the platform key, time stamp within five
-    /// minutes), decrypts its resource with the APIv3 key and reads the transaction. The
-    /// acknowledgement is an empty 204, which WeChat takes as received.
+    /// Asks for a domestic refund (<c>POST /v3/refund/domestic/refunds</c>) whose <c>out_refund_no</c>
+    /// is our refund id, so a retried request answers the refund already made. Only CNY.
+    /// </summary>
+    public async Task<ChannelResult<ChannelRefundState>> RefundAsync(ChannelAccount account, ChannelRefundRequest request, CancellationToken cancellationToken)
+    {
+        if (request.Amount.Currency != Currency.CNY || request.PaymentTotal.Currency != Currency.CNY)
+        {
+            return new ChannelResult<ChannelRefundState>.NotSupported($"refund in {request.Amount.Currency.Code}");
+        }
+
+        var refund = new WeChatPayRefundRequest(
+            OutTradeNo: request.PaymentId,
+            OutRefundNo: request.RefundId,
+            Reason: request.Reason is { Length: > 0 } reason ? TruncateUtf8(reason, MaxRefundReasonBytes) : null,
+            NotifyUrl: request.NotifyUrl.AbsoluteUri,
+            Amount: new WeChatPayRefundRequestAmount(request.Amount.MinorUnits, request.PaymentTotal.MinorUnits, request.Amount.Currency.Code));
+        string body = JsonSerializer.Serialize(refund, WeChatPayJsonContext.Default.WeChatPayRefundRequest);
+
+        // A 404 here is about the order (RESOURCE_NOT_EXISTS: no such paid order), a definite no.
+        return await SendAsync(account, HttpMethod.Post, "/v3/refund/domestic/refunds", body, cancellationToken) switch
+        {
+            Exchange.NoAnswer noAnswer => new ChannelResult<ChannelRefundState>.Unknown(noAnswer.Reason),
+            Exchange.Answered { StatusCode: 200 } answered => ReadRefund(request.PaymentId, request.RefundId, answered.Body),
+            Exchange.Answered answered => MapError<ChannelRefundState>(answered),
+            _ => throw new InvalidOperationException("Unreachable exchange."),
+        };
+    }
+
+    /// <summary>
+    /// Reads a refund by our refund id (<c>GET /v3/refund/domestic/refunds/{out_refund_no}</c>). A
+    /// refund WeChat does not have is <c>Ok</c> with <see cref="ChannelRefundStatus.NotFound"/>.
+    /// </summary>
+    public async Task<ChannelResult<ChannelRefundState>> QueryRefundAsync(ChannelAccount account, string paymentId, string refundId, CancellationToken cancellationToken)
+    {
+        string path = $"/v3/refund/domestic/refunds/{Uri.EscapeDataString(refundId)}";
+
+        return await SendAsync(account, HttpMethod.Get, path, body: null, cancellationToken) switch
+        {
+            Exchange.NoAnswer noAnswer => new ChannelResult<ChannelRefundState>.Unknown(noAnswer.Reason),
+            Exchange.Answered { StatusCode: 200 } answered => ReadRefund(paymentId, refundId, answered.Body),
+            Exchange.Answered { StatusCode: 404 } answered
+                when Deserialize(answered.Body, WeChatPayJsonContext.Default.WeChatPayError) is { Code: "RESOURCE_NOT_EXISTS" } =>
+                new ChannelResult<ChannelRefundState>.Ok(new ChannelRefundState(ChannelRefundStatus.NotFound, null, null, null)),
+            Exchange.Answered answered => MapError<ChannelRefundState>(answered),
+            _ => throw new InvalidOperationException("Unreachable exchange."),
+        };
+    }
+
+    /// <summary>
+    /// Verifies a payment (<c>TRANSACTION.*</c>) or refund (<c>REFUND.*</c>) notification: signature
+    /// with the platform key, time stamp within five minutes; then decrypts its resource with the
+    /// APIv3 key and reads the transaction or refund. The acknowledgement is an empty 204, which
+    /// WeChat takes as received.
     /// </summary>
     public NotificationParseResult ParseNotification(ChannelAccount account, IReadOnlyDictionary<string, string> headers, string body)
     {
@@ -167,7 +222,7 @@ public sealed class WeChatPayChannel : IPaymentChannel
             return new NotificationParseResult.Invalid("notification body is not a WeChat Pay notification");
         }
 
-        if (resource.OriginalType != "transaction" || resource.Algorithm != WeChatPayAead.Algorithm)
+        if (resource.OriginalType is not (TransactionResource or RefundResource) || resource.Algorithm != WeChatPayAead.Algorithm)
         {
             return new NotificationParseResult.Invalid($"unsupported resource '{resource.OriginalType}' / '{resource.Algorithm}'");
         }
@@ -180,6 +235,11 @@ public sealed class WeChatPayChannel : IPaymentChannel
         catch (CryptographicException)
         {
             return new NotificationParseResult.Invalid("resource does not decrypt with the APIv3 key");
+        }
+
+        if (resource.OriginalType == RefundResource)
+        {
+            return ReadRefundNotice(account, id, plaintext);
         }
 
         if (Deserialize(plaintext, WeChatPayJsonContext.Default.WeChatPayTransaction) is not { OutTradeNo: { Length: > 0 } paymentId } transaction)
@@ -199,6 +259,47 @@ public sealed class WeChatPayChannel : IPaymentChannel
         }
 
         return new NotificationParseResult.Valid(new ChannelNotification(id, paymentId, state, plaintext), 204, "", "");
+    }
+
+    private NotificationParseResult ReadRefundNotice(ChannelAccount account, string notificationId, string plaintext)
+    {
+        if (Deserialize(plaintext, WeChatPayJsonContext.Default.WeChatPayRefundNotice) is not
+            { OutTradeNo: { Length: > 0 } paymentId, OutRefundNo: { Length: > 0 } refundId } notice)
+        {
+            return new NotificationParseResult.Invalid("resource is not a refund");
+        }
+
+        if (notice.MchId != account.Credential("mchId"))
+        {
+            return new NotificationParseResult.Invalid($"refund belongs to merchant '{notice.MchId}'");
+        }
+
+        if (!WeChatPayStatusMapping.TryToRefundState(notice.RefundStatus, notice.RefundId, notice.Amount, notice.SuccessTime, out var refundState, out string problem))
+        {
+            return new NotificationParseResult.Invalid(problem);
+        }
+
+        // Only a paid order can be refunded, so the payment's own state is known without a query.
+        var paymentState = new ChannelPaymentState(ChannelPaymentStatus.Succeeded, notice.TransactionId, null, null);
+        return new NotificationParseResult.Valid(
+            new ChannelNotification(notificationId, paymentId, paymentState, plaintext, refundId, refundState), 204, "", "");
+    }
+
+    private static ChannelResult<ChannelRefundState> ReadRefund(string paymentId, string refundId, string body)
+    {
+        if (Deserialize(body, WeChatPayJsonContext.Default.WeChatPayRefund) is not { } refund)
+        {
+            return new ChannelResult<ChannelRefundState>.Unknown("refund answer is not a refund");
+        }
+
+        if (refund.OutRefundNo != refundId || refund.OutTradeNo != paymentId)
+        {
+            return new ChannelResult<ChannelRefundState>.Unknown($"refund answer is for refund '{refund.OutRefundNo}' of order '{refund.OutTradeNo}'");
+        }
+
+        return WeChatPayStatusMapping.TryToRefundState(refund.Status, refund.RefundId, refund.Amount, refund.SuccessTime, out var state, out string problem)
+            ? new ChannelResult<ChannelRefundState>.Ok(state)
+            : new ChannelResult<ChannelRefundState>.Unknown(problem);
     }
 
     private static ChannelResult<ChannelPaymentState> ReadTransaction(string paymentId, string body)
@@ -383,6 +484,30 @@ public sealed class WeChatPayChannel : IPaymentChannel
         // Never cut a surrogate pair in half: WeChat would refuse the invalid UTF-8.
         int length = char.IsHighSurrogate(text[maxLength - 1]) ? maxLength - 1 : maxLength;
         return text[..length];
+    }
+
+    private static string TruncateUtf8(string text, int maxBytes)
+    {
+        if (Encoding.UTF8.GetByteCount(text) <= maxBytes)
+        {
+            return text;
+        }
+
+        // Whole runes only, so a Chinese character is either kept or dropped, never split.
+        var kept = new StringBuilder();
+        int bytes = 0;
+        foreach (var rune in text.EnumerateRunes())
+        {
+            bytes += rune.Utf8SequenceLength;
+            if (bytes > maxBytes)
+            {
+                break;
+            }
+
+            kept.Append(rune.ToString());
+        }
+
+        return kept.ToString();
     }
 
     private readonly record struct KeyId(string AccountId, string Serial, bool IsPrivate);

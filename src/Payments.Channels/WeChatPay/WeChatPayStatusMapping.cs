@@ -62,4 +62,67 @@ internal static class WeChatPayStatusMapping
         problem = string.Empty;
         return true;
     }
+
+    /// <summary>
+    /// Our state for a refund <c>status</c> (answers) or <c>refund_status</c> (notifications). False,
+    /// with the reason, for a status we do not know or an amount we cannot read.
+    /// </summary>
+    public static bool TryToRefundState(
+        string? refundStatus,
+        string? channelRefundId,
+        WeChatPayRefundAmount? amount,
+        string? successTime,
+        out ChannelRefundState state,
+        out string problem)
+    {
+        state = new ChannelRefundState(ChannelRefundStatus.NotFound, null, null, null);
+        ChannelRefundStatus? status = refundStatus switch
+        {
+            "SUCCESS" => ChannelRefundStatus.Succeeded,
+            "PROCESSING" => ChannelRefundStatus.Processing,
+
+            // ABNORMAL: WeChat took the money back from the merchant but could not put it in the
+            // payer's account (closed card, frozen account). Nothing reached the payer, so to us it
+            // has failed; WeChat only moves it on after the merchant intervenes.
+            "CLOSED" or "ABNORMAL" => ChannelRefundStatus.Failed,
+            _ => null,
+        };
+        if (status is not { } known)
+        {
+            problem = $"unknown refund status '{refundStatus}'";
+            return false;
+        }
+
+        if (known == ChannelRefundStatus.Failed)
+        {
+            string message = refundStatus == "CLOSED"
+                ? "the refund was closed"
+                : "the refund did not reach the payer's account";
+            state = new ChannelRefundState(known, channelRefundId, null, null, refundStatus, message);
+            problem = string.Empty;
+            return true;
+        }
+
+        if (amount is not { Refund: { } refunded })
+        {
+            problem = "refund without amount.refund";
+            return false;
+        }
+
+        // Domestic refunds are CNY only and the notification leaves the currency out.
+        var currency = Currency.CNY;
+        if (amount.Currency is { } code && !Currency.TryParse(code, out currency))
+        {
+            problem = $"unknown currency '{code}'";
+            return false;
+        }
+
+        DateTimeOffset? succeededAt = known == ChannelRefundStatus.Succeeded
+            && DateTimeOffset.TryParse(successTime, CultureInfo.InvariantCulture, DateTimeStyles.None, out var at)
+                ? at
+                : null;
+        state = new ChannelRefundState(known, channelRefundId, new Money(refunded, currency), succeededAt);
+        problem = string.Empty;
+        return true;
+    }
 }

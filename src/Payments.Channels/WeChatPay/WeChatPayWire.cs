@@ -65,6 +65,52 @@ internal sealed record WeChatPayNotificationResource(
     [property: JsonPropertyName("associated_data")] string? AssociatedData,
     [property: JsonPropertyName("nonce")] string? Nonce);
 
+/// <summary>POST /v3/refund/domestic/refunds. Direct merchants send no mchid: the signature names them.</summary>
+internal sealed record WeChatPayRefundRequest(
+    [property: JsonPropertyName("out_trade_no")] string OutTradeNo,
+    [property: JsonPropertyName("out_refund_no")] string OutRefundNo,
+    [property: JsonPropertyName("reason")] string? Reason,
+    [property: JsonPropertyName("notify_url")] string NotifyUrl,
+    [property: JsonPropertyName("amount")] WeChatPayRefundRequestAmount Amount);
+
+internal sealed record WeChatPayRefundRequestAmount(
+    [property: JsonPropertyName("refund")] long Refund,
+    [property: JsonPropertyName("total")] long Total,
+    [property: JsonPropertyName("currency")] string Currency);
+
+/// <summary>The refund as the refund call and the refund query answer it.</summary>
+internal sealed record WeChatPayRefund(
+    [property: JsonPropertyName("refund_id")] string? RefundId,
+    [property: JsonPropertyName("out_refund_no")] string? OutRefundNo,
+    [property: JsonPropertyName("transaction_id")] string? TransactionId,
+    [property: JsonPropertyName("out_trade_no")] string? OutTradeNo,
+    [property: JsonPropertyName("channel")] string? Channel,
+    [property: JsonPropertyName("user_received_account")] string? UserReceivedAccount,
+    [property: JsonPropertyName("success_time")] string? SuccessTime,
+    [property: JsonPropertyName("create_time")] string? CreateTime,
+    [property: JsonPropertyName("status")] string? Status,
+    [property: JsonPropertyName("amount")] WeChatPayRefundAmount? Amount);
+
+/// <summary>A refund's amounts; the notification carries only total, refund and the payer's share, no currency.</summary>
+internal sealed record WeChatPayRefundAmount(
+    [property: JsonPropertyName("total")] long? Total,
+    [property: JsonPropertyName("refund")] long? Refund,
+    [property: JsonPropertyName("payer_total")] long? PayerTotal,
+    [property: JsonPropertyName("payer_refund")] long? PayerRefund,
+    [property: JsonPropertyName("currency")] string? Currency);
+
+/// <summary>A refund notification's resource, decrypted.</summary>
+internal sealed record WeChatPayRefundNotice(
+    [property: JsonPropertyName("mchid")] string? MchId,
+    [property: JsonPropertyName("out_trade_no")] string? OutTradeNo,
+    [property: JsonPropertyName("transaction_id")] string? TransactionId,
+    [property: JsonPropertyName("out_refund_no")] string? OutRefundNo,
+    [property: JsonPropertyName("refund_id")] string? RefundId,
+    [property: JsonPropertyName("refund_status")] string? RefundStatus,
+    [property: JsonPropertyName("success_time")] string? SuccessTime,
+    [property: JsonPropertyName("user_received_account")] string? UserReceivedAccount,
+    [property: JsonPropertyName("amount")] WeChatPayRefundAmount? Amount);
+
 // Source-generated so the channel stays trim- and AOT-safe; appid is left out when absent because
 // WeChat validates it against the merchant when it is sent at all.
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
@@ -73,6 +119,9 @@ internal sealed record WeChatPayNotificationResource(
 [JsonSerializable(typeof(WeChatPayCloseRequest))]
 [JsonSerializable(typeof(WeChatPayTransaction))]
 [JsonSerializable(typeof(WeChatPayError))]
+[JsonSerializable(typeof(WeChatPayRefundRequest))]
+[JsonSerializable(typeof(WeChatPayRefund))]
+[JsonSerializable(typeof(WeChatPayRefundNotice))]
 [JsonSerializable(typeof(WeChatPayNotification))]
 internal sealed partial class WeChatPayJsonContext : JsonSerializerContext
 {

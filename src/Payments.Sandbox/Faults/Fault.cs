@@ -31,8 +31,8 @@ internal static class FaultNames
     public const string Notify = "notify";
     public const string Statement = "statement";
 
-    // Refund and statement have no endpoints yet; faults for them are still accepted so adapter
-    // tests written ahead of those endpoints don't have to change when they land.
+    // Statement has no endpoint yet; faults for it are still accepted so adapter tests written
+    // ahead of it don't have to change when it lands.
     public static readonly string[] Operations = [Create, Query, Close, Refund, RefundQuery, Notify, Statement];
 
     public static readonly string[] Channels = [WeChatPay];

@@ -6,7 +6,7 @@ using Payments.Sandbox.Faults;
 namespace Payments.Sandbox.WeChatPay;
 
 /// <summary>
-/// Sends payment notifications and retries the unacknowledged ones on the configured schedule.
+/// Sends payment and refund notifications and retries the unacknowledged ones on the configured schedule.
 /// Attempts wait in a timer queue ordered by due time, so a slow receiver never holds up others.
 /// </summary>
 internal sealed partial class NotificationDispatcher(
@@ -27,41 +27,81 @@ internal sealed partial class NotificationDispatcher(
     private readonly PriorityQueue<PendingAttempt, DateTimeOffset> _queue = new();
     private TaskCompletionSource _wakeUp = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public void PaymentSucceeded(Order order, Transaction transaction)
+    public void PaymentSucceeded(Order order, Transaction transaction) =>
+        Send(
+            order.MchId,
+            order.OutTradeNo,
+            order.Terms.NotifyUrl,
+            "TRANSACTION.SUCCESS",
+            "支付成功",
+            "transaction",
+            JsonSerializer.Serialize(transaction, WeChatPayJsonContext.Wire.Transaction),
+            order.AddNotification);
+
+    /// <summary>A REFUND.SUCCESS, REFUND.CLOSED or REFUND.ABNORMAL event, sent and retried like a payment's.</summary>
+    public void RefundSettled(Order order, RefundNotice notice, string notifyUrl)
+    {
+        var (eventType, summary) = notice.RefundStatus switch
+        {
+            "SUCCESS" => ("REFUND.SUCCESS", "退款成功"),
+            "CLOSED" => ("REFUND.CLOSED", "退款关闭"),
+            "ABNORMAL" => ("REFUND.ABNORMAL", "退款异常"),
+            _ => throw new ArgumentException($"Refund status {notice.RefundStatus} is not final.", nameof(notice)),
+        };
+        Send(
+            order.MchId,
+            notice.OutRefundNo,
+            notifyUrl,
+            eventType,
+            summary,
+            "refund",
+            JsonSerializer.Serialize(notice, WeChatPayJsonContext.Wire.RefundNotice),
+            record => order.AddRefundNotification(notice.OutRefundNo, record));
+    }
+
+    /// <param name="resourceType">Both the resource's original_type and its associated_data, as the channel sets them.</param>
+    /// <param name="attach">Records the notification where inspection finds it.</param>
+    private void Send(
+        string mchId,
+        string subject,
+        string notifyUrl,
+        string eventType,
+        string summary,
+        string resourceType,
+        string plaintext,
+        Action<NotificationRecord> attach)
     {
         var fault = faults.TryConsume(FaultNames.WeChatPay, FaultNames.Notify);
         var id = Guid.NewGuid().ToString();
         if (fault?.Mode == FaultMode.Drop)
         {
-            order.AddNotification(new NotificationRecord(id, order.Terms.NotifyUrl, [], duplicate: false, dropped: true));
-            LogDropped(id, order.OutTradeNo);
+            attach(new NotificationRecord(id, notifyUrl, [], duplicate: false, dropped: true));
+            LogDropped(id, subject);
             return;
         }
 
-        var merchant = merchants.Find(order.MchId)
-            ?? throw new InvalidOperationException($"Merchant {order.MchId} vanished after creating an order.");
+        var merchant = merchants.Find(mchId)
+            ?? throw new InvalidOperationException($"Merchant {mchId} vanished after creating an order.");
         var nonce = WeChatPaySignature.RandomAlphanumeric(12);
-        const string AssociatedData = "transaction";
-        var plaintext = JsonSerializer.Serialize(transaction, WeChatPayJsonContext.Wire.Transaction);
         var notification = new NotificationEvent(
             id,
             WeChatPayTime.Format(time.GetUtcNow()),
             "encrypt-resource",
-            "TRANSACTION.SUCCESS",
-            "支付成功",
+            eventType,
+            summary,
             new NotificationResource(
-                "transaction",
+                resourceType,
                 ResourceCipher.Algorithm,
-                ResourceCipher.Encrypt(merchant.ApiV3Key, nonce, AssociatedData, plaintext),
-                AssociatedData,
+                ResourceCipher.Encrypt(merchant.ApiV3Key, nonce, resourceType, plaintext),
+                resourceType,
                 nonce));
         var record = new NotificationRecord(
             id,
-            order.Terms.NotifyUrl,
+            notifyUrl,
             JsonSerializer.SerializeToUtf8Bytes(notification, WeChatPayJsonContext.Wire.NotificationEvent),
             duplicate: fault?.Mode == FaultMode.Duplicate,
             dropped: false);
-        order.AddNotification(record);
+        attach(record);
 
         // Reorder is accepted as a delay until notifications for several events can be shuffled.
         var delay = fault?.Mode is FaultMode.Delay or FaultMode.Reorder ? fault.Delay : TimeSpan.Zero;
@@ -182,8 +222,8 @@ internal sealed partial class NotificationDispatcher(
     [LoggerMessage(LogLevel.Information, "Notification {Id} to {Url} not delivered: {Reason}")]
     private partial void LogUndelivered(string id, string url, string reason);
 
-    [LoggerMessage(LogLevel.Information, "Notification {Id} for {OutTradeNo} dropped by fault injection")]
-    private partial void LogDropped(string id, string outTradeNo);
+    [LoggerMessage(LogLevel.Information, "Notification {Id} for {Subject} dropped by fault injection")]
+    private partial void LogDropped(string id, string subject);
 
     [LoggerMessage(LogLevel.Warning, "Notification {Id} not acknowledged after {Attempts} attempts; giving up")]
     private partial void LogGaveUp(string id, int attempts);

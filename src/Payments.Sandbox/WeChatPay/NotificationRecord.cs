@@ -1,7 +1,7 @@
 namespace Payments.Sandbox.WeChatPay;
 
 /// <summary>
-/// One TRANSACTION.SUCCESS event. The body is built once so that every retry carries the same
+/// One TRANSACTION.SUCCESS or REFUND.* event. The body is built once so that every retry carries the same
 /// event id and resource, as the channel's retries do; only the signature headers are fresh.
 /// </summary>
 internal sealed class NotificationRecord(string id, string notifyUrl, byte[] body, bool duplicate, bool dropped)

@@ -7,6 +7,9 @@ internal enum TradeState
     NotPay,
     UserPaying,
     Success,
+
+    /// <summary>Paid, and at least one refund has succeeded.</summary>
+    Refund,
     PayError,
     Closed,
 }
@@ -62,6 +65,7 @@ internal sealed class Order(string mchId, string outTradeNo, OrderTerms terms, s
 
     private readonly Lock _gate = new();
     private readonly List<NotificationRecord> _notifications = [];
+    private readonly Dictionary<string, Refund> _refunds = new(StringComparer.Ordinal);
     private TradeState _state = TradeState.NotPay;
     private string? _transactionId;
     private DateTimeOffset? _successTime;
@@ -85,7 +89,7 @@ internal sealed class Order(string mchId, string outTradeNo, OrderTerms terms, s
         {
             var outcome = _state switch
             {
-                TradeState.Success => RepeatCreateOutcome.AlreadyPaid,
+                TradeState.Success or TradeState.Refund => RepeatCreateOutcome.AlreadyPaid,
                 TradeState.Closed => RepeatCreateOutcome.Closed,
                 _ when requested != Terms => RepeatCreateOutcome.DifferentParameters,
                 _ => RepeatCreateOutcome.SameOrder,
@@ -104,7 +108,7 @@ internal sealed class Order(string mchId, string outTradeNo, OrderTerms terms, s
         lock (_gate)
         {
             _closeCalls++;
-            if (_state == TradeState.Success)
+            if (IsPaid)
             {
                 return CloseOutcome.AlreadyPaid;
             }
@@ -119,7 +123,7 @@ internal sealed class Order(string mchId, string outTradeNo, OrderTerms terms, s
     {
         lock (_gate)
         {
-            if (_state is TradeState.Success or TradeState.PayError)
+            if (IsPaid || _state == TradeState.PayError)
             {
                 return (DecisionOutcome.AlreadyDecided, null);
             }
@@ -184,9 +188,109 @@ internal sealed class Order(string mchId, string outTradeNo, OrderTerms terms, s
 
     public static string StateName(TradeState state) => state.ToString().ToUpperInvariant();
 
+    /// <summary>
+    /// Asks for a refund. Decided under the order's lock, so concurrent refunds of one order can
+    /// never together exceed its total. <paramref name="claimRefundNo"/> reserves the out_refund_no
+    /// for this order across the merchant, and is called only when the refund is about to be made.
+    /// </summary>
+    public (RefundRequestOutcome Outcome, RefundResponse? Refund) RequestRefund(RefundTerms terms, DateTimeOffset now, Func<bool> claimRefundNo)
+    {
+        lock (_gate)
+        {
+            if (_refunds.TryGetValue(terms.OutRefundNo, out var existing))
+            {
+                if (existing.Terms != terms)
+                {
+                    return (RefundRequestOutcome.DifferentParameters, null);
+                }
+
+                existing.Calls++;
+                return (RefundRequestOutcome.Existing, existing.ToResponse(OutTradeNo, _transactionId!));
+            }
+
+            if (!IsPaid)
+            {
+                return (RefundRequestOutcome.OrderNotPaid, null);
+            }
+
+            if (terms.Total != Terms.Total || terms.Currency != Terms.Currency)
+            {
+                return (RefundRequestOutcome.TotalMismatch, null);
+            }
+
+            var held = _refunds.Values.Where(r => r.Holds).Sum(r => r.Terms.Refund);
+            if (held + terms.Refund > Terms.Total)
+            {
+                return (RefundRequestOutcome.ExceedsRefundable, null);
+            }
+
+            if (!claimRefundNo())
+            {
+                return (RefundRequestOutcome.RefundNoTaken, null);
+            }
+
+            var refund = new Refund(terms, Refund.NewRefundId(now), now);
+            _refunds.Add(terms.OutRefundNo, refund);
+            return (RefundRequestOutcome.Created, refund.ToResponse(OutTradeNo, _transactionId!));
+        }
+    }
+
+    /// <summary>Moves a PROCESSING refund to its final status; the notice is what the merchant is told.</summary>
+    public (RefundSettleOutcome Outcome, RefundNotice? Notice, string NotifyUrl) SettleRefund(string outRefundNo, RefundStatus status, DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            if (!_refunds.TryGetValue(outRefundNo, out var refund))
+            {
+                return (RefundSettleOutcome.NotFound, null, "");
+            }
+
+            if (refund.Status != RefundStatus.Processing)
+            {
+                return (RefundSettleOutcome.NotProcessing, null, "");
+            }
+
+            refund.Status = status;
+            if (status == RefundStatus.Success)
+            {
+                refund.SucceededAt = now;
+                _state = TradeState.Refund;
+            }
+
+            // The channel calls the refund's own notify_url; without one, the order's.
+            return (RefundSettleOutcome.Settled, refund.ToNotice(MchId, OutTradeNo, _transactionId!), refund.Terms.NotifyUrl ?? Terms.NotifyUrl);
+        }
+    }
+
+    public RefundResponse? FindRefund(string outRefundNo)
+    {
+        lock (_gate)
+        {
+            return _refunds.TryGetValue(outRefundNo, out var refund) ? refund.ToResponse(OutTradeNo, _transactionId!) : null;
+        }
+    }
+
+    public RefundInspection? InspectRefund(string outRefundNo)
+    {
+        lock (_gate)
+        {
+            return _refunds.TryGetValue(outRefundNo, out var refund) ? refund.Inspect(OutTradeNo) : null;
+        }
+    }
+
+    public void AddRefundNotification(string outRefundNo, NotificationRecord notification)
+    {
+        lock (_gate)
+        {
+            _refunds[outRefundNo].Notifications.Add(notification);
+        }
+    }
+
+    private bool IsPaid => _state is TradeState.Success or TradeState.Refund;
+
     private Transaction ToTransactionLocked()
     {
-        var paid = _state == TradeState.Success;
+        var paid = IsPaid;
         return new Transaction(
             Terms.Appid,
             MchId,
@@ -199,6 +303,7 @@ internal sealed class Order(string mchId, string outTradeNo, OrderTerms terms, s
                 TradeState.NotPay => "订单未支付",
                 TradeState.UserPaying => "用户支付中（需要输入密码）",
                 TradeState.Success => "支付成功",
+                TradeState.Refund => "转入退款",
                 TradeState.PayError => "支付失败，请重新下单支付",
                 _ => "订单已关闭",
             },

@@ -10,6 +10,9 @@ internal sealed class OrderStore
     private readonly ConcurrentDictionary<(string MchId, string OutTradeNo), Order> _orders = new();
     private readonly ConcurrentDictionary<string, Order> _byToken = new(StringComparer.Ordinal);
 
+    // out_refund_no is unique per merchant, not per order.
+    private readonly ConcurrentDictionary<(string MchId, string OutRefundNo), Order> _refundOwners = new();
+
     /// <summary>Creates the order, or returns the existing one for the caller to compare against.</summary>
     public (Order Order, bool Created) GetOrCreate(
         string mchId, string outTradeNo, OrderTerms terms, Func<string, string> codeUrlForToken)
@@ -34,4 +37,16 @@ internal sealed class OrderStore
         _orders.FirstOrDefault(entry => entry.Key.OutTradeNo == outTradeNo).Value;
 
     public Order? FindByToken(string token) => _byToken.TryGetValue(token, out var order) ? order : null;
+
+    /// <summary>Reserves out_refund_no for the order; false when another order of the merchant holds it.</summary>
+    public bool ClaimRefundNo(Order order, string outRefundNo) =>
+        ReferenceEquals(_refundOwners.GetOrAdd((order.MchId, outRefundNo), order), order);
+
+    /// <summary>The order whose refund the out_refund_no names, if any.</summary>
+    public Order? FindRefundOwner(string mchId, string outRefundNo) =>
+        _refundOwners.TryGetValue((mchId, outRefundNo), out var order) ? order : null;
+
+    /// <summary>For inspection and test hooks, where the caller may not name the merchant.</summary>
+    public Order? FindAnyRefundOwner(string outRefundNo) =>
+        _refundOwners.FirstOrDefault(entry => entry.Key.OutRefundNo == outRefundNo).Value;
 }

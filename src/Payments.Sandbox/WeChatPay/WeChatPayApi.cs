@@ -4,10 +4,12 @@ using Payments.Sandbox.Faults;
 
 namespace Payments.Sandbox.WeChatPay;
 
-/// <summary>The API v3 transaction endpoints, behaving as the real channel does on the wire.</summary>
+/// <summary>The API v3 transaction and refund endpoints, behaving as the real channel does on the wire.</summary>
 internal static partial class WeChatPayApi
 {
     private const int MaxDescriptionLength = 127;
+    private const int MaxRefundReasonBytes = 80;
+    private const int MaxNotifyUrlLength = 256;
 
     public static void MapWeChatPayApi(this IEndpointRouteBuilder app)
     {
@@ -17,6 +19,10 @@ internal static partial class WeChatPayApi
             HandleAsync(context, FaultNames.Query, Query));
         app.MapPost("/v3/pay/transactions/out-trade-no/{out_trade_no}/close", (HttpContext context) =>
             HandleAsync(context, FaultNames.Close, Close));
+        app.MapPost("/v3/refund/domestic/refunds", (HttpContext context) =>
+            HandleAsync(context, FaultNames.Refund, CreateRefund));
+        app.MapGet("/v3/refund/domestic/refunds/{out_refund_no}", (HttpContext context) =>
+            HandleAsync(context, FaultNames.RefundQuery, QueryRefund));
 
         // Unknown API paths still get a signed answer, like the channel's own 404s.
         app.Map("/v3/{**rest}", () => SignedAnswer.Error(StatusCodes.Status404NotFound, "NOT_FOUND", "请求的资源不存在"));
@@ -201,6 +207,87 @@ internal static partial class WeChatPayApi
             : SignedAnswer.NoContent();
     }
 
+    private static SignedAnswer CreateRefund(ApiCall call)
+    {
+        if (!TryRead(call.Body, WeChatPayJsonContext.Wire.RefundCreateRequest, out var request, out var parseError))
+        {
+            return ParamError(parseError);
+        }
+
+        // The channel also takes transaction_id; our adapter always names the order by out_trade_no.
+        if (request.OutTradeNo is null || !OutTradeNoPattern().IsMatch(request.OutTradeNo))
+        {
+            return ParamError("out_trade_no应为6-32位字母、数字、_-|*");
+        }
+
+        if (request.OutRefundNo is null || !OutRefundNoPattern().IsMatch(request.OutRefundNo))
+        {
+            return ParamError("out_refund_no应为1-64位字母、数字、_-|*@");
+        }
+
+        if (request.Reason is { } reason && System.Text.Encoding.UTF8.GetByteCount(reason) > MaxRefundReasonBytes)
+        {
+            return ParamError("reason长度不超过80字节");
+        }
+
+        if (request.NotifyUrl is { } notifyUrl
+            && (notifyUrl.Length > MaxNotifyUrlLength
+                || !Uri.TryCreate(notifyUrl, UriKind.Absolute, out var notifyUri)
+                || (notifyUri.Scheme != Uri.UriSchemeHttp && notifyUri.Scheme != Uri.UriSchemeHttps)))
+        {
+            return ParamError("notify_url应为http或https的绝对地址");
+        }
+
+        if (request.Amount is not { Refund: { } refund, Total: { } total, Currency: { } currency } || refund < 1 || total < 1)
+        {
+            return ParamError("amount.refund、amount.total、amount.currency为必填字段，金额不小于1");
+        }
+
+        if (currency != "CNY")
+        {
+            return ParamError("amount.currency仅支持CNY");
+        }
+
+        var orders = call.Services.GetRequiredService<OrderStore>();
+        var order = orders.Find(call.Merchant.MchId, request.OutTradeNo);
+        if (order is null)
+        {
+            return SignedAnswer.Error(StatusCodes.Status404NotFound, "RESOURCE_NOT_EXISTS", "订单不存在");
+        }
+
+        if (orders.FindRefundOwner(call.Merchant.MchId, request.OutRefundNo) is { } owner && !ReferenceEquals(owner, order))
+        {
+            return RefundNoReused();
+        }
+
+        var terms = new RefundTerms(request.OutRefundNo, refund, total, currency, request.Reason, request.NotifyUrl);
+        var time = call.Services.GetRequiredService<TimeProvider>();
+        var (outcome, answer) = order.RequestRefund(terms, time.GetUtcNow(), () => orders.ClaimRefundNo(order, request.OutRefundNo));
+        if (outcome == RefundRequestOutcome.Created)
+        {
+            call.Services.GetRequiredService<RefundSettler>().Track(order, request.OutRefundNo);
+        }
+
+        return outcome switch
+        {
+            RefundRequestOutcome.Created or RefundRequestOutcome.Existing =>
+                SignedAnswer.Json(StatusCodes.Status200OK, answer!, WeChatPayJsonContext.Wire.RefundResponse),
+            RefundRequestOutcome.OrderNotPaid => InvalidRequest("订单未支付，不能发起退款"),
+            RefundRequestOutcome.TotalMismatch => InvalidRequest("订单金额与原订单不一致"),
+            RefundRequestOutcome.ExceedsRefundable => InvalidRequest("申请退款金额超过订单可退金额"),
+            _ => RefundNoReused(),
+        };
+    }
+
+    private static SignedAnswer QueryRefund(ApiCall call)
+    {
+        var outRefundNo = call.Context.Request.RouteValues["out_refund_no"] as string ?? "";
+        var refund = call.Services.GetRequiredService<OrderStore>().FindRefundOwner(call.Merchant.MchId, outRefundNo)?.FindRefund(outRefundNo);
+        return refund is null
+            ? SignedAnswer.Error(StatusCodes.Status404NotFound, "RESOURCE_NOT_EXISTS", "退款单不存在")
+            : SignedAnswer.Json(StatusCodes.Status200OK, refund, WeChatPayJsonContext.Wire.RefundResponse);
+    }
+
     private static Order? FindOrder(ApiCall call) =>
         call.Context.Request.RouteValues["out_trade_no"] is string outTradeNo
             ? call.Services.GetRequiredService<OrderStore>().Find(call.Merchant.MchId, outTradeNo)
@@ -233,8 +320,17 @@ internal static partial class WeChatPayApi
     private static SignedAnswer OrderNotFound() =>
         SignedAnswer.Error(StatusCodes.Status404NotFound, "ORDER_NOT_EXIST", "订单不存在");
 
+    private static SignedAnswer InvalidRequest(string message) =>
+        SignedAnswer.Error(StatusCodes.Status400BadRequest, "INVALID_REQUEST", message);
+
+    private static SignedAnswer RefundNoReused() =>
+        InvalidRequest("商户退款单号重复，且退款参数与原退款单不一致");
+
     [GeneratedRegex("^[A-Za-z0-9_*|-]{6,32}\\z")]
     private static partial Regex OutTradeNoPattern();
+
+    [GeneratedRegex("^[A-Za-z0-9_*|@-]{1,64}\\z")]
+    private static partial Regex OutRefundNoPattern();
 
     private sealed record ApiCall(HttpContext Context, Merchant Merchant, byte[] Body)
     {

@@ -10,7 +10,10 @@ internal sealed record MerchantRegistration(string? MchId, string? MerchantSeria
 
 internal sealed record MerchantRegistered(string PlatformSerialNo, string PlatformPublicKeyPem);
 
-/// <summary>Sandbox-only endpoints around the channel: onboarding and inspection.</summary>
+/// <summary>Body of <c>POST /sandbox/wechatpay/refunds/{outRefundNo}/settle</c>.</summary>
+internal sealed record RefundSettleRequest(string? Status);
+
+/// <summary>Sandbox-only endpoints around the channel: onboarding, inspection and the refund settle hook.</summary>
 internal static class WeChatPaySandbox
 {
     private const int ApiV3KeyLength = 32;
@@ -26,6 +29,8 @@ internal static class WeChatPaySandbox
         services.AddSingleton(sp => NotifySchedule.Parse(sp.GetRequiredService<IConfiguration>()[NotifySchedule.ConfigurationKey]));
         services.AddSingleton<NotificationDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<NotificationDispatcher>());
+        services.AddSingleton<RefundSettler>();
+        services.AddHostedService(sp => sp.GetRequiredService<RefundSettler>());
 
         // The dispatcher enforces the acknowledgement deadline itself, on the injected clock.
         services.AddHttpClient(NotificationDispatcher.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
@@ -42,7 +47,58 @@ internal static class WeChatPaySandbox
                 ? SandboxJson.Error(StatusCodes.Status404NotFound, "ORDER_NOT_EXIST", "订单不存在")
                 : Results.Json(order.Inspect(), SandboxJsonContext.Default.OrderInspection);
         });
+        app.MapGet("/sandbox/wechatpay/refunds/{outRefundNo}", (string outRefundNo, string? mchid, OrderStore orders) =>
+            FindRefundOwner(orders, outRefundNo, mchid)?.InspectRefund(outRefundNo) is { } refund
+                ? Results.Json(refund, SandboxJsonContext.Default.RefundInspection)
+                : RefundNotFound());
+        app.MapPost("/sandbox/wechatpay/refunds/{outRefundNo}/settle", SettleRefundAsync);
     }
+
+    /// <summary>
+    /// Test hook: settles a PROCESSING refund now, as SUCCESS, CLOSED or ABNORMAL, and notifies the
+    /// merchant, whatever <c>Sandbox:RefundSettleSeconds</c> says.
+    /// </summary>
+    private static async Task<IResult> SettleRefundAsync(
+        string outRefundNo, string? mchid, HttpRequest request, OrderStore orders, RefundSettler settler)
+    {
+        var (body, error) = await SandboxJson.ReadAsync(request, SandboxJsonContext.Default.RefundSettleRequest);
+        if (body is null)
+        {
+            return Invalid(error!);
+        }
+
+        RefundStatus status;
+        switch (body.Status)
+        {
+            case "SUCCESS":
+                status = RefundStatus.Success;
+                break;
+            case "CLOSED":
+                status = RefundStatus.Closed;
+                break;
+            case "ABNORMAL":
+                status = RefundStatus.Abnormal;
+                break;
+            default:
+                return Invalid("status must be \"SUCCESS\", \"CLOSED\" or \"ABNORMAL\"");
+        }
+
+        var order = FindRefundOwner(orders, outRefundNo, mchid);
+        var outcome = order is null ? RefundSettleOutcome.NotFound : settler.Settle(order, outRefundNo, status);
+        return outcome switch
+        {
+            RefundSettleOutcome.Settled => Results.Json(order!.InspectRefund(outRefundNo)!, SandboxJsonContext.Default.RefundInspection),
+            RefundSettleOutcome.NotProcessing => SandboxJson.Error(
+                StatusCodes.Status409Conflict, "REFUND_NOT_PROCESSING", "the refund is already " + order!.InspectRefund(outRefundNo)!.Status),
+            _ => RefundNotFound(),
+        };
+    }
+
+    private static Order? FindRefundOwner(OrderStore orders, string outRefundNo, string? mchid) =>
+        mchid is null ? orders.FindAnyRefundOwner(outRefundNo) : orders.FindRefundOwner(mchid, outRefundNo);
+
+    private static IResult RefundNotFound() =>
+        SandboxJson.Error(StatusCodes.Status404NotFound, "RESOURCE_NOT_EXISTS", "退款单不存在");
 
     private static async Task<IResult> RegisterAsync(
         HttpRequest request, MerchantRegistry merchants, PlatformCertificate platform)

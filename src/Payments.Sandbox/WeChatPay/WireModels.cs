@@ -56,6 +56,58 @@ internal sealed record NotificationResource(
     string AssociatedData,
     string Nonce);
 
+internal sealed record RefundCreateRequest(
+    string? TransactionId,
+    string? OutTradeNo,
+    string? OutRefundNo,
+    string? Reason,
+    string? NotifyUrl,
+    RefundRequestAmount? Amount);
+
+internal sealed record RefundRequestAmount(int? Refund, int? Total, string? Currency);
+
+/// <summary>A refund as the refund call and the refund query answer it.</summary>
+internal sealed record RefundResponse(
+    string RefundId,
+    string OutRefundNo,
+    string TransactionId,
+    string OutTradeNo,
+    string Channel,
+    string UserReceivedAccount,
+    string? SuccessTime,
+    string CreateTime,
+    string Status,
+    string FundsAccount,
+    RefundResponseAmount Amount,
+    RefundPromotion[] PromotionDetail);
+
+internal sealed record RefundResponseAmount(
+    int Total,
+    int Refund,
+    int PayerTotal,
+    int PayerRefund,
+    int SettlementRefund,
+    int SettlementTotal,
+    int DiscountRefund,
+    string Currency);
+
+/// <summary>Coupons refunded with the payment; the sandbox has none, but the channel always sends the list.</summary>
+internal sealed record RefundPromotion(string PromotionId, string Scope, string Type, int Amount, int RefundAmount);
+
+/// <summary>The decrypted resource of a REFUND.* notification.</summary>
+internal sealed record RefundNotice(
+    string Mchid,
+    string OutTradeNo,
+    string TransactionId,
+    string OutRefundNo,
+    string RefundId,
+    string RefundStatus,
+    string? SuccessTime,
+    string UserReceivedAccount,
+    RefundNoticeAmount Amount);
+
+internal sealed record RefundNoticeAmount(int Total, int Refund, int PayerTotal, int PayerRefund);
+
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
@@ -65,6 +117,9 @@ internal sealed record NotificationResource(
 [JsonSerializable(typeof(WireError))]
 [JsonSerializable(typeof(Transaction))]
 [JsonSerializable(typeof(NotificationEvent))]
+[JsonSerializable(typeof(RefundCreateRequest))]
+[JsonSerializable(typeof(RefundResponse))]
+[JsonSerializable(typeof(RefundNotice))]
 internal sealed partial class WeChatPayJsonContext : JsonSerializerContext
 {
     /// <summary>

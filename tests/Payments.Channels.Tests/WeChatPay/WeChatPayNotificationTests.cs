@@ -140,6 +140,75 @@ public class WeChatPayNotificationTests
         Assert.IsType<NotificationParseResult.Invalid>(_channel.ParseNotification(_account, SignedHeaders(Body), Body));
     }
 
+    [Fact]
+    public void ARefundSuccessNotificationParsesToThePaidPaymentAndTheSucceededRefund()
+    {
+        string notice = WeChatPayTestData.RefundNotice("pay_01J9ZQ", "ref_01JA0B", "SUCCESS", refund: 500, total: 1999);
+        string body = WeChatPayTestData.NotificationBody(notice, resourceType: "refund", eventType: "REFUND.SUCCESS");
+
+        var result = _channel.ParseNotification(_account, SignedHeaders(body), body);
+
+        var valid = Assert.IsType<NotificationParseResult.Valid>(result);
+        var notification = valid.Notification;
+        Assert.Equal("EV-2018022511223320873", notification.NotificationId);
+        Assert.Equal("pay_01J9ZQ", notification.PaymentId);
+        Assert.Equal(new ChannelPaymentState(ChannelPaymentStatus.Succeeded, "4200000000202611241234567890", null, null), notification.State);
+        Assert.Equal("ref_01JA0B", notification.RefundId);
+        Assert.Equal(
+            new ChannelRefundState(
+                ChannelRefundStatus.Succeeded,
+                "50000000382019052709732678859",
+                new Money(500, Currency.CNY),
+                new DateTimeOffset(2026, 11, 25, 9, 0, 5, TimeSpan.FromHours(8))),
+            notification.RefundState);
+        Assert.Equal(notice, notification.RawResource);
+        Assert.Equal(204, valid.AckStatusCode);
+    }
+
+    [Fact]
+    public void ARefundAbnormalNotificationIsAFailedRefundWithTheAbnormalCode()
+    {
+        string body = WeChatPayTestData.NotificationBody(
+            WeChatPayTestData.RefundNotice("pay_1", "ref_1", "ABNORMAL"), resourceType: "refund", eventType: "REFUND.ABNORMAL");
+
+        var result = _channel.ParseNotification(_account, SignedHeaders(body), body);
+
+        var notification = Assert.IsType<NotificationParseResult.Valid>(result).Notification;
+        Assert.Equal("ref_1", notification.RefundId);
+        var refund = Assert.IsType<ChannelRefundState>(notification.RefundState);
+        Assert.Equal(ChannelRefundStatus.Failed, refund.Status);
+        Assert.Equal("ABNORMAL", refund.FailureCode);
+        Assert.Null(refund.SucceededAt);
+        Assert.Equal(ChannelPaymentStatus.Succeeded, notification.State.Status);
+    }
+
+    [Fact]
+    public void ARefundNotificationForAnotherMerchantIsInvalid()
+    {
+        string body = WeChatPayTestData.NotificationBody(
+            WeChatPayTestData.RefundNotice("pay_1", "ref_1", mchId: "1900000000"), resourceType: "refund", eventType: "REFUND.SUCCESS");
+
+        AssertInvalid(_channel.ParseNotification(_account, SignedHeaders(body), body), "merchant");
+    }
+
+    [Fact]
+    public void ARefundNotificationWithAStatusWeDoNotKnowIsInvalid()
+    {
+        string body = WeChatPayTestData.NotificationBody(
+            WeChatPayTestData.RefundNotice("pay_1", "ref_1", "SOMETHING_NEW"), resourceType: "refund", eventType: "REFUND.SUCCESS");
+
+        AssertInvalid(_channel.ParseNotification(_account, SignedHeaders(body), body), "refund status");
+    }
+
+    [Fact]
+    public void AResourceOfAnotherTypeIsInvalid()
+    {
+        string body = WeChatPayTestData.NotificationBody(
+            WeChatPayTestData.RefundNotice("pay_1", "ref_1"), resourceType: "complaint", eventType: "COMPLAINT.CREATE");
+
+        AssertInvalid(_channel.ParseNotification(_account, SignedHeaders(body), body), "unsupported resource");
+    }
+
     private static Dictionary<string, string> SignedHeaders(string body, DateTimeOffset? at = null, RSA? key = null, string serial = WeChatPayTestData.PlatformSerialNo)
     {
         string timestamp = (at ?? Now).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);

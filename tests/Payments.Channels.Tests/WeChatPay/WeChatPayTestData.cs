@@ -109,12 +109,86 @@ internal static class WeChatPayTestData
         return transaction.ToJsonString(WireJson);
     }
 
+    /// <summary>A refund document as WeChat writes it in refund and refund query answers.</summary>
+    public static string Refund(
+        string outTradeNo,
+        string outRefundNo,
+        string status = "PROCESSING",
+        long refund = 500,
+        long total = 1999,
+        string currency = "CNY")
+    {
+        var document = new JsonObject
+        {
+            ["refund_id"] = "50000000382019052709732678859",
+            ["out_refund_no"] = outRefundNo,
+            ["transaction_id"] = "4200000000202611241234567890",
+            ["out_trade_no"] = outTradeNo,
+            ["channel"] = "ORIGINAL",
+            ["user_received_account"] = "支付用户零钱",
+            ["create_time"] = "2026-11-25T09:00:00+08:00",
+            ["status"] = status,
+            ["funds_account"] = "AVAILABLE",
+            ["amount"] = new JsonObject
+            {
+                ["total"] = total,
+                ["refund"] = refund,
+                ["payer_total"] = total,
+                ["payer_refund"] = refund,
+                ["settlement_refund"] = refund,
+                ["settlement_total"] = total,
+                ["discount_refund"] = 0,
+                ["currency"] = currency,
+            },
+            ["promotion_detail"] = new JsonArray(),
+        };
+        if (status == "SUCCESS")
+        {
+            document["success_time"] = "2026-11-25T09:00:05+08:00";
+        }
+
+        return document.ToJsonString(WireJson);
+    }
+
+    /// <summary>The decrypted resource of a REFUND.* notification: no currency, as WeChat sends it.</summary>
+    public static string RefundNotice(
+        string outTradeNo,
+        string outRefundNo,
+        string refundStatus = "SUCCESS",
+        long refund = 500,
+        long total = 1999,
+        string mchId = MchId)
+    {
+        var notice = new JsonObject
+        {
+            ["mchid"] = mchId,
+            ["out_trade_no"] = outTradeNo,
+            ["transaction_id"] = "4200000000202611241234567890",
+            ["out_refund_no"] = outRefundNo,
+            ["refund_id"] = "50000000382019052709732678859",
+            ["refund_status"] = refundStatus,
+            ["user_received_account"] = "支付用户零钱",
+            ["amount"] = new JsonObject { ["total"] = total, ["refund"] = refund, ["payer_total"] = total, ["payer_refund"] = refund },
+        };
+        if (refundStatus == "SUCCESS")
+        {
+            notice["success_time"] = "2026-11-25T09:00:05+08:00";
+        }
+
+        return notice.ToJsonString(WireJson);
+    }
+
     /// <summary>A notification body whose resource is sealed with AES-256-GCM the way WeChat does it.</summary>
-    public static string NotificationBody(string transactionJson, string apiV3Key = ApiV3Key)
+    /// <param name="resourceType">The resource's original_type and associated_data: "transaction" or "refund".</param>
+    public static string NotificationBody(
+        string resourceJson,
+        string apiV3Key = ApiV3Key,
+        string resourceType = "transaction",
+        string eventType = "TRANSACTION.SUCCESS")
     {
         const string Nonce = "fdasflkja484";
-        const string AssociatedData = "transaction";
-        byte[] plaintext = Encoding.UTF8.GetBytes(transactionJson);
+        string associatedData = resourceType;
+        byte[] plaintext = Encoding.UTF8.GetBytes(resourceJson);
         byte[] sealedBytes = new byte[plaintext.Length + 16];
         using (var aes = new AesGcm(Encoding.ASCII.GetBytes(apiV3Key), 16))
         {
@@ -123,7 +197,7 @@ internal static class WeChatPayTestData
                 plaintext,
                 sealedBytes.AsSpan(0, plaintext.Length),
                 sealedBytes.AsSpan(plaintext.Length),
-                Encoding.ASCII.GetBytes(AssociatedData));
+                Encoding.ASCII.GetBytes(associatedData));
         }
 
         var notification = new JsonObject
@@ -131,14 +205,14 @@ internal static class WeChatPayTestData
             ["id"] = "EV-2018022511223320873",
             ["create_time"] = "2026-11-24T10:01:03+08:00",
             ["resource_type"] = "encrypt-resource",
-            ["event_type"] = "TRANSACTION.SUCCESS",
-            ["summary"] = "支付成功",
+            ["event_type"] = eventType,
+            ["summary"] = eventType.StartsWith("REFUND.", StringComparison.Ordinal) ? "退款结果" : "支付成功",
             ["resource"] = new JsonObject
             {
-                ["original_type"] = "transaction",
+                ["original_type"] = resourceType,
                 ["algorithm"] = "AEAD_AES_256_GCM",
                 ["ciphertext"] = Convert.ToBase64String(sealedBytes),
-                ["associated_data"] = AssociatedData,
+                ["associated_data"] = associatedData,
                 ["nonce"] = Nonce,
             },
         };

@@ -78,6 +78,27 @@ internal sealed class SandboxHost : IAsyncDisposable
         return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
     }
 
+    /// <summary>The inspection view of a refund, or null while it does not exist.</summary>
+    public async Task<JsonElement?> InspectRefundAsync(string outRefundNo)
+    {
+        using var response = await Http.GetAsync($"/sandbox/wechatpay/refunds/{outRefundNo}");
+        if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        Assert.Equal(200, (int)response.StatusCode);
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+    }
+
+    /// <summary>The test hook that settles a PROCESSING refund now.</summary>
+    public async Task<(int Status, JsonElement Body)> SettleRefundAsync(string outRefundNo, string status)
+    {
+        using var response = await Http.PostAsJsonAsync($"/sandbox/wechatpay/refunds/{outRefundNo}/settle", new JsonObject { ["status"] = status });
+        var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+        return ((int)response.StatusCode, body);
+    }
+
     /// <summary>Posts the payer's decision to the page behind a code_url.</summary>
     public async Task<(int Status, JsonElement Body)> DecideAsync(string codeUrl, string decision, bool force = false)
     {

@@ -65,6 +65,31 @@ internal sealed class TestMerchant(
     public Task<WireResponse> CloseAsync(string outTradeNo) =>
         SendAsync(HttpMethod.Post, $"/v3/pay/transactions/out-trade-no/{outTradeNo}/close", new JsonObject { ["mchid"] = MchId }.ToJsonString());
 
+    public static string NewOutRefundNo() => "ref_" + RandomNumberGenerator.GetString("0123456789abcdefghjkmnpqrstvwxyz", 26);
+
+    public static JsonObject RefundRequest(string outTradeNo, string outRefundNo, int refund, int total, string? notifyUrl = null)
+    {
+        var request = new JsonObject
+        {
+            ["out_trade_no"] = outTradeNo,
+            ["out_refund_no"] = outRefundNo,
+            ["reason"] = "商品已售完",
+            ["amount"] = new JsonObject { ["refund"] = refund, ["total"] = total, ["currency"] = "CNY" },
+        };
+        if (notifyUrl is not null)
+        {
+            request["notify_url"] = notifyUrl;
+        }
+
+        return request;
+    }
+
+    public Task<WireResponse> RefundAsync(JsonObject refund, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Post, "/v3/refund/domestic/refunds", refund.ToJsonString(), cancellationToken: cancellationToken);
+
+    public Task<WireResponse> QueryRefundAsync(string outRefundNo) =>
+        SendAsync(HttpMethod.Get, $"/v3/refund/domestic/refunds/{outRefundNo}", null);
+
     /// <param name="tamper">Rewrites the Authorization header's fields before sending, to produce bad requests.</param>
     /// <param name="signedPathAndQuery">What to sign instead of the URL actually requested.</param>
     public async Task<WireResponse> SendAsync(

@@ -1,0 +1,163 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Json;
+using System.Net;
+using System.Text.Json;
+using Payments.Tests.Shared;
+
+namespace Payments.Functions.Tests.EndToEnd;
+
+/// <summary>Refunds through the sandbox's WeChat Pay refunds API, its refund callbacks and refund queries.</summary>
+[Collection(EndToEndCollection.Name)]
+public sealed class RefundEndToEndTests(EndToEndFixture fx) : IAsyncLifetime
+{
+    private static readonly TimeSpan Within = TimeSpan.FromSeconds(30);
+
+    public Task InitializeAsync() => fx.ClearFaultsAsync();
+
+    public Task DisposeAsync() => fx.ClearFaultsAsync();
+
+    private static async Task<JsonElement> JsonAsync(HttpResponseMessage response) =>
+        JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+
+    private async Task<string> PaidPaymentAsync(long amount)
+    {
+        var created = await JsonAsync(await fx.Client.PostAsync("/api/v1/payments",
+            $$"""{"merchantOrderNo":"RF-{{Guid.NewGuid():N}}","amount":{{amount}},"currency":"CNY","channel":"wechatpay","method":"qr","subject":"To refund"}"""));
+        string id = created.GetProperty("id").GetString()!;
+        var pending = await Eventually.ValueAsync(async () => await JsonAsync(await fx.Client.GetAsync($"/api/v1/payments/{id}?waitForSeconds=2")),
+            p => p.GetProperty("status").GetString() == "pending", Within, "pending");
+        await fx.DecideAsync(pending.GetProperty("nextAction").GetProperty("url").GetString()!, "approve");
+        await Eventually.ValueAsync(async () => await JsonAsync(await fx.Client.GetAsync($"/api/v1/payments/{id}?waitForSeconds=2")),
+            p => p.GetProperty("status").GetString() == "succeeded", Within, "succeeded");
+        return id;
+    }
+
+    private async Task<JsonElement> RefundAsync(string paymentId, string no, long amount)
+    {
+        var response = await fx.Client.PostAsync($"/api/v1/payments/{paymentId}/refunds", $$"""{"merchantRefundNo":"{{no}}","amount":{{amount}}}""");
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        return await JsonAsync(response);
+    }
+
+    private async Task<JsonElement> WaitForRefundAsync(string refundId, string status) =>
+        await Eventually.ValueAsync(async () => await JsonAsync(await fx.Client.GetAsync($"/api/v1/refunds/{refundId}")),
+            r => r.GetProperty("status").GetString() == status, Within, $"{refundId} to be {status} ({fx.Functions.Tail(10)})");
+
+    private async Task<long> AmountRefundedAsync(string paymentId) =>
+        (await JsonAsync(await fx.Client.GetAsync($"/api/v1/payments/{paymentId}"))).GetProperty("amountRefunded").GetInt64();
+
+    private List<string> HookTypesFor(string refundId) => fx.Receiver.Received
+        .Where(h => h.Body.Contains(refundId, StringComparison.Ordinal))
+        .Select(h => JsonDocument.Parse(h.Body).RootElement.GetProperty("type").GetString()!).ToList();
+
+    [Fact]
+    public async Task ARefundSucceedsWhenTheChannelSettlesItAndTheMerchantIsTold()
+    {
+        string paymentId = await PaidPaymentAsync(1000);
+        string refundId = (await RefundAsync(paymentId, "R-1", 300)).GetProperty("id").GetString()!;
+        await WaitForRefundAsync(refundId, "pending");
+
+        await fx.SettleRefundAsync(refundId, "SUCCESS");
+        var refund = await WaitForRefundAsync(refundId, "succeeded");
+
+        Assert.NotEqual(JsonValueKind.Null, refund.GetProperty("succeededAt").ValueKind);
+        Assert.Equal(300, await AmountRefundedAsync(paymentId));
+        await Eventually.TrueAsync(() => Task.FromResult(HookTypesFor(refundId).Contains("refund.succeeded")), Within, "refund.succeeded webhook");
+    }
+
+    [Fact]
+    public async Task AFailedRefundReleasesItsAmountForAnotherRefund()
+    {
+        string paymentId = await PaidPaymentAsync(1000);
+        string refundId = (await RefundAsync(paymentId, "R-1", 1000)).GetProperty("id").GetString()!;
+        await WaitForRefundAsync(refundId, "pending");
+        Assert.Equal(HttpStatusCode.UnprocessableEntity,
+            (await fx.Client.PostAsync($"/api/v1/payments/{paymentId}/refunds", """{"merchantRefundNo":"R-2","amount":1}""")).StatusCode);
+
+        await fx.SettleRefundAsync(refundId, "CLOSED");
+        var failed = await WaitForRefundAsync(refundId, "failed");
+
+        Assert.Equal("CLOSED", failed.GetProperty("failure").GetProperty("code").GetString());
+        Assert.Equal(0, await AmountRefundedAsync(paymentId));
+        await Eventually.TrueAsync(() => Task.FromResult(HookTypesFor(refundId).Contains("refund.failed")), Within, "refund.failed webhook");
+        string again = (await RefundAsync(paymentId, "R-2", 1000)).GetProperty("id").GetString()!;
+        await WaitForRefundAsync(again, "pending");
+    }
+
+    [Fact]
+    public async Task AChannelTimeoutOnARefundWaitsForAQueryAndNeverFailsByGuess()
+    {
+        string paymentId = await PaidPaymentAsync(1000);
+        await fx.FaultAsync("refund", "timeout", delayMs: 30_000);
+        await fx.FaultAsync("notify", "drop");
+        string refundId = (await RefundAsync(paymentId, "R-1", 500)).GetProperty("id").GetString()!;
+
+        // The refund reached the channel but its answer did not reach us: only a query can tell.
+        await WaitForRefundAsync(refundId, "pending");
+        await fx.SettleRefundAsync(refundId, "SUCCESS");
+        await WaitForRefundAsync(refundId, "succeeded");
+        Assert.DoesNotContain("refund.failed", HookTypesFor(refundId));
+        Assert.Equal(500, await AmountRefundedAsync(paymentId));
+    }
+
+    [Fact]
+    public async Task RefundsRacingCallbacksNeverExceedThePaidAmount()
+    {
+        string paymentId = await PaidPaymentAsync(1000);
+        var early = await Task.WhenAll(Enumerable.Range(0, 3).Select(i => RefundAsync(paymentId, $"E-{i}", 30)));
+        foreach (var r in early)
+        {
+            await WaitForRefundAsync(r.GetProperty("id").GetString()!, "pending");
+        }
+
+        // Their callbacks (and the processing they cause) write the same partition while 50 more refunds race in.
+        var settling = Task.WhenAll(early.Select(r => fx.SettleRefundAsync(r.GetProperty("id").GetString()!, "SUCCESS")));
+        var reads = new ConcurrentBag<long>();
+        var responses = await Task.WhenAll(Enumerable.Range(0, 50).Select(async i =>
+        {
+            var response = await fx.Client.PostAsync($"/api/v1/payments/{paymentId}/refunds", $$"""{"merchantRefundNo":"L-{{i}}","amount":30}""");
+            reads.Add(await AmountRefundedAsync(paymentId));
+            return response;
+        }));
+        await settling;
+
+        Assert.Equal(30, responses.Count(r => r.StatusCode == HttpStatusCode.Accepted)); // (1000 - 90) / 30 = 30
+        Assert.All(responses.Where(r => r.StatusCode != HttpStatusCode.Accepted), r => Assert.Equal(HttpStatusCode.UnprocessableEntity, r.StatusCode));
+        Assert.All(reads, v => Assert.True(v % 30 == 0 && v <= 990, $"amountRefunded read as {v}"));
+        foreach (var r in early)
+        {
+            await WaitForRefundAsync(r.GetProperty("id").GetString()!, "succeeded");
+        }
+
+        Assert.Equal(990, await AmountRefundedAsync(paymentId));
+    }
+
+    [Fact]
+    public async Task APaymentPaidAfterItWasClosedIsRefundedAutomatically()
+    {
+        var created = await JsonAsync(await fx.Client.PostAsync("/api/v1/payments",
+            $$"""{"merchantOrderNo":"LATE-{{Guid.NewGuid():N}}","amount":700,"currency":"CNY","channel":"wechatpay","method":"qr","subject":"Late","expiresInSeconds":3}"""));
+        string paymentId = created.GetProperty("id").GetString()!;
+        await Eventually.ValueAsync(async () => await JsonAsync(await fx.Client.GetAsync($"/api/v1/payments/{paymentId}?waitForSeconds=2")),
+            p => p.GetProperty("status").GetString() == "closed", Within, "closed");
+
+        // The payer pays anyway (the sandbox's force hook plays a channel that let it through).
+        var order = await fx.SandboxOrderAsync(paymentId);
+        var paidLate = await fx.Http.PostAsJsonAsync(order!.Value.GetProperty("codeUrl").GetString()!, new { decision = "approve", force = true });
+        Assert.Equal(HttpStatusCode.OK, paidLate.StatusCode);
+
+        var refunds = await Eventually.ValueAsync(async () => (await JsonAsync(await fx.Client.GetAsync($"/api/v1/payments/{paymentId}/refunds"))).GetProperty("data"),
+            d => d.GetArrayLength() == 1 && d[0].GetProperty("status").GetString() == "pending", Within, "the automatic refund at the channel");
+        string refundId = refunds[0].GetProperty("id").GetString()!;
+        Assert.Equal(700, refunds[0].GetProperty("amount").GetInt64());
+        Assert.StartsWith("auto-late-", refunds[0].GetProperty("merchantRefundNo").GetString(), StringComparison.Ordinal);
+
+        await fx.SettleRefundAsync(refundId, "SUCCESS");
+        await WaitForRefundAsync(refundId, "succeeded");
+        var payment = await JsonAsync(await fx.Client.GetAsync($"/api/v1/payments/{paymentId}"));
+        Assert.Equal("closed", payment.GetProperty("status").GetString());
+        Assert.Equal(700, payment.GetProperty("amountRefunded").GetInt64());
+        Assert.Contains(fx.Functions.Output, l => l.Contains("ALERT", StringComparison.Ordinal) && l.Contains(paymentId, StringComparison.Ordinal));
+        await Eventually.TrueAsync(() => Task.FromResult(HookTypesFor(refundId).Contains("refund.succeeded")), Within, "refund.succeeded webhook");
+    }
+}
