@@ -64,6 +64,8 @@ cat <<MSG
 
  Open nextAction.url in a browser (or POST {"decision":"approve"} to it), then:
    node scripts/signed-request.mjs GET '/api/v1/payments/<id>?waitForSeconds=10'
+ Refund part of it:
+   node scripts/signed-request.mjs POST /api/v1/payments/<id>/refunds '{"merchantRefundNo":"r-1","amount":500}'
  Webhooks the demo app received (signature-checked): curl http://127.0.0.1:7071/demo/webhooks
 
  Ctrl+C stops everything.

@@ -13,26 +13,35 @@ ensure_npm() {
   fi
 }
 
-# Starts Azurite (Tables and Queues) unless one is listening; sets STARTED_AZURITE_PID when it started one.
+# Starts Azurite (Blobs, Queues and Tables) unless it is listening; sets STARTED_AZURITE_PID to what it started.
+# Each service is checked on its own port, so an Azurite started earlier without blobs gets them added.
 STARTED_AZURITE_PID=""
 ensure_azurite() {
   local root=$1 location=$2 persist=$3
-  if port_open 10001 && port_open 10002; then
-    echo "Azurite already listening on 10001/10002; using it."
+  if port_open 10000 && port_open 10001 && port_open 10002; then
+    echo "Azurite already listening on 10000/10001/10002; using it."
     return
   fi
   mkdir -p "$location"
   local extra=(--location "$location")
   # In-memory for tests (fast, nothing left behind); on disk under .local/ for the local run.
   [ "$persist" = "memory" ] && extra=(--inMemoryPersistence)
-  # Queue and table only: blobs are not used. --skipApiVersionCheck: the SDK may be newer than the emulator.
-  "$root/node_modules/.bin/azurite-queue" --silent --skipApiVersionCheck --queueHost 127.0.0.1 "${extra[@]}" >"$location/queue.log" 2>&1 &
-  local qpid=$!
-  "$root/node_modules/.bin/azurite-table" --silent --skipApiVersionCheck --tableHost 127.0.0.1 "${extra[@]}" >"$location/table.log" 2>&1 &
-  local tpid=$!
-  STARTED_AZURITE_PID="$qpid $tpid"
+  # --skipApiVersionCheck: the SDK may be newer than the emulator. Blobs hold table backups.
+  if ! port_open 10000; then
+    "$root/node_modules/.bin/azurite-blob" --silent --skipApiVersionCheck --blobHost 127.0.0.1 "${extra[@]}" >"$location/blob.log" 2>&1 &
+    STARTED_AZURITE_PID="$STARTED_AZURITE_PID $!"
+  fi
+  if ! port_open 10001; then
+    "$root/node_modules/.bin/azurite-queue" --silent --skipApiVersionCheck --queueHost 127.0.0.1 "${extra[@]}" >"$location/queue.log" 2>&1 &
+    STARTED_AZURITE_PID="$STARTED_AZURITE_PID $!"
+  fi
+  if ! port_open 10002; then
+    "$root/node_modules/.bin/azurite-table" --silent --skipApiVersionCheck --tableHost 127.0.0.1 "${extra[@]}" >"$location/table.log" 2>&1 &
+    STARTED_AZURITE_PID="$STARTED_AZURITE_PID $!"
+  fi
+  STARTED_AZURITE_PID="${STARTED_AZURITE_PID# }"
   for _ in $(seq 1 100); do
-    if port_open 10001 && port_open 10002; then return; fi
+    if port_open 10000 && port_open 10001 && port_open 10002; then return; fi
     sleep 0.1
   done
   echo "Azurite did not start; see $location/*.log" >&2

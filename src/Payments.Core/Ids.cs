@@ -12,6 +12,15 @@ public static class Ids
     /// <summary>pay_ + 26 base32 chars of SHA-256(appId, merchantOrderNo): 130 bits, collision-free in practice.</summary>
     public static string PaymentId(string appId, string merchantOrderNo) => "pay_" + Derive(appId, merchantOrderNo);
 
+    /// <summary>ref_ + the payment's own id part + a digest of (payment, merchantRefundNo): the refund id
+    /// names its partition, so a refund is a point read without an index.</summary>
+    public static string RefundId(string paymentId, string merchantRefundNo) =>
+        "ref_" + paymentId["pay_".Length..] + Derive(paymentId, merchantRefundNo)[..16];
+
+    /// <summary>The payment a refund id belongs to, or null for something that is not one of our refund ids.</summary>
+    public static string? PaymentIdOfRefund(string refundId) =>
+        refundId.Length == 46 && refundId.StartsWith("ref_", StringComparison.Ordinal) ? "pay_" + refundId[4..30] : null;
+
     /// <summary>evt_ derived from what the event is about, so a retried producer emits the same id.</summary>
     public static string EventId(string subjectId, string eventType) => "evt_" + Derive(subjectId, eventType);
 

@@ -11,8 +11,10 @@ using Payments.Core.Webhooks;
 using Payments.Functions.Api;
 using Payments.Functions.Catalog;
 using Payments.Functions.Demo;
+using Payments.Functions.Observability;
 using Payments.Functions.Runtime;
 using Payments.Infrastructure;
+using Payments.Infrastructure.Backup;
 using Payments.Infrastructure.Storage;
 
 namespace Payments.Functions;
@@ -52,6 +54,8 @@ public static class PaymentsApp
         });
         services.AddSingleton(TimeProvider.System);
         services.AddInfrastructure();
+        services.AddTableBackup();
+        services.AddPaymentsTelemetry(configuration);
 
         services.AddSingleton(_ => new CallbackOptions
         {
@@ -61,6 +65,7 @@ public static class PaymentsApp
         services.AddSingleton<PaymentCommitter>();
         services.AddSingleton<ChannelStateApplier>();
         services.AddSingleton<CreatePaymentHandler>();
+        services.AddSingleton<Core.Refunds.CreateRefund.CreateRefundHandler>();
         services.AddSingleton<ProcessChannelRequestHandler>();
         services.AddSingleton<ProcessChannelNotificationHandler>();
         services.AddSingleton<DeliverWebhookHandler>();
@@ -74,6 +79,15 @@ public static class PaymentsApp
         var runtime = new LocalRuntimeOptions();
         configuration.GetSection("LocalRuntime").Bind(runtime);
         services.AddSingleton(runtime);
+        if (runtime.Enabled && configuration.GetValue("Messaging:Transport", Infrastructure.Messaging.ServiceBus.MessageTransport.StorageQueues) == Infrastructure.Messaging.ServiceBus.MessageTransport.ServiceBus)
+        {
+            // The local runtime delivers by pumping Storage queues; with Service Bus nothing would ever
+            // receive what we send. Service Bus is received only by the Functions host's trigger.
+            throw new InvalidOperationException(
+                "LocalRuntime:Enabled is true but Messaging:Transport is ServiceBus: the local runtime pumps Storage queues only. " +
+                "Run locally with Messaging__Transport=StorageQueues, or set LocalRuntime__Enabled=false when the Functions host delivers Service Bus messages.");
+        }
+
         if (runtime.Enabled)
         {
             // Locally nobody else creates tables and queues; in Azure, Bicep does.
@@ -98,6 +112,7 @@ public static class PaymentsApp
         app.UseStatusCodePages();
         app.MapGet("/api/health", () => TypedResults.Ok(new HealthDto("ok", typeof(PaymentsApp).Assembly.GetName().Version?.ToString() ?? "0")));
         app.MapPaymentsApi();
+        app.MapRefundsApi();
         app.MapCallbacksApi();
         app.MapTriggerEndpoints();
         if (app.Services.GetRequiredService<LocalRuntimeOptions>().Enabled)
@@ -119,6 +134,11 @@ public static class PaymentsApp
         if (Seconds(section["WebhookRetrySeconds"]) is { } webhooks)
         {
             schedules.WebhookRetries = webhooks;
+        }
+
+        if (Seconds(section["RefundQuerySeconds"]) is { } refundQueries)
+        {
+            schedules.RefundQueries = refundQueries;
         }
 
         if (Seconds(section["ChannelRetrySeconds"]) is [var retry])

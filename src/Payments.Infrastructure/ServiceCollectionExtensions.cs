@@ -1,10 +1,15 @@
+using Azure.Core;
+using Azure.Identity;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using Payments.Core.Apps;
 using Payments.Core.Messaging;
 using Payments.Core.Payments;
 using Payments.Core.Webhooks;
 using Payments.Infrastructure.Messaging;
+using Payments.Infrastructure.Messaging.ServiceBus;
 using Payments.Infrastructure.Storage;
 using Payments.Infrastructure.Webhooks;
 
@@ -14,9 +19,18 @@ public static class ServiceCollectionExtensions
 {
     public static IServiceCollection AddInfrastructure(this IServiceCollection services)
     {
-        services.AddOptions<StorageOptions>().BindConfiguration("Storage").Validate(o => !string.IsNullOrWhiteSpace(o.ConnectionString), "Storage:ConnectionString is required.").ValidateOnStart();
+        services.AddOptions<StorageOptions>().BindConfiguration("Storage")
+            .Validate(o => (o.TableServiceUri is not null && o.QueueServiceUri is not null) || !string.IsNullOrWhiteSpace(o.ConnectionString), "Storage:ConnectionString is required unless Storage:tableServiceUri and Storage:queueServiceUri are both set.")
+            .ValidateOnStart();
         services.AddSingleton(sp => sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<StorageOptions>>().Value);
-        services.AddSingleton<StorageClients>();
+        // Created only when something asks for it: with connection strings nothing does.
+        services.TryAddSingleton<TokenCredential>(_ => new DefaultAzureCredential());
+        services.AddSingleton(sp =>
+        {
+            var storage = sp.GetRequiredService<StorageOptions>();
+            bool identity = storage.TableServiceUri is not null || storage.QueueServiceUri is not null;
+            return new StorageClients(storage, identity ? sp.GetRequiredService<TokenCredential>() : null);
+        });
         services.AddSingleton<TablePaymentStore>();
         services.AddSingleton<IPaymentStore>(sp => sp.GetRequiredService<TablePaymentStore>());
         services.AddSingleton<TableDirectories>();
@@ -24,11 +38,34 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<IChannelAccountDirectory>(sp => sp.GetRequiredService<TableDirectories>());
         services.AddSingleton<INonceStore, TableNonceStore>();
         services.AddSingleton<IOpenPaymentIndex, TableOpenPaymentIndex>();
-        services.AddSingleton<IMessagePublisher, StorageQueuePublisher>();
+        AddMessaging(services);
         services.AddSingleton<OutboxRelay>();
         services.AddHostedService(sp => sp.GetRequiredService<OutboxRelay>());
         services.AddSingleton<OutboxSweeper>();
         services.AddHttpClient<IWebhookSender, HttpWebhookSender>(c => c.Timeout = HttpWebhookSender.Timeout + TimeSpan.FromSeconds(5));
         return services;
+    }
+
+    /// <summary>The transport is configuration only (Messaging:Transport); a ServiceBus transport
+    /// without a usable namespace fails start-up instead of failing every publish later.</summary>
+    private static void AddMessaging(IServiceCollection services)
+    {
+        services.AddOptions<MessagingOptions>().BindConfiguration("Messaging").ValidateOnStart();
+        services.AddOptions<ServiceBusOptions>().BindConfiguration("ServiceBus")
+            .Validate<IOptions<MessagingOptions>>(
+                (bus, messaging) => messaging.Value.Transport != MessageTransport.ServiceBus || bus.Endpoint() is not null,
+                "Messaging:Transport is ServiceBus, so ServiceBus:fullyQualifiedNamespace must name the namespace host (e.g. payments.servicebus.windows.net).")
+            .ValidateOnStart();
+        services.AddSingleton<StorageQueuePublisher>();
+        services.AddSingleton(sp => new ServiceBusRestPublisher(
+            sp.GetRequiredService<IOptions<ServiceBusOptions>>().Value,
+            sp.GetRequiredService<TokenCredential>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetService<ServiceBusRestClientOptions>()));
+        services.AddSingleton<IMessagePublisher>(sp => sp.GetRequiredService<IOptions<MessagingOptions>>().Value.Transport switch
+        {
+            MessageTransport.ServiceBus => sp.GetRequiredService<ServiceBusRestPublisher>(),
+            _ => sp.GetRequiredService<StorageQueuePublisher>(),
+        });
     }
 }

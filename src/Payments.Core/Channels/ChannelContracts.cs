@@ -47,12 +47,46 @@ public sealed record ChannelPaymentState(
     string? FailureCode = null,
     string? FailureMessage = null);
 
-/// <summary>A verified, decrypted channel notification in our terms.</summary>
+/// <summary>A refund as we ask the channel for it. <paramref name="RefundId"/> is the channel's
+/// out_refund_no, so a retried request refunds once.</summary>
+public sealed record ChannelRefundRequest(
+    string PaymentId,
+    string RefundId,
+    Money Amount,
+    Money PaymentTotal,
+    string? Reason,
+    Uri NotifyUrl);
+
+public enum ChannelRefundStatus
+{
+    /// <summary>Accepted, money not moved yet.</summary>
+    Processing,
+    Succeeded,
+
+    /// <summary>Definitely not refunded (closed, abnormal): the amount is refundable again.</summary>
+    Failed,
+
+    /// <summary>The channel has no such refund.</summary>
+    NotFound,
+}
+
+public sealed record ChannelRefundState(
+    ChannelRefundStatus Status,
+    string? ChannelRefundId,
+    Money? RefundedAmount,
+    DateTimeOffset? SucceededAt,
+    string? FailureCode = null,
+    string? FailureMessage = null);
+
+/// <summary>A verified, decrypted channel notification in our terms: about a payment, or (when
+/// <paramref name="RefundId"/> is set) about one of its refunds.</summary>
 public sealed record ChannelNotification(
     string NotificationId,
     string PaymentId,
     ChannelPaymentState State,
-    string RawResource);
+    string RawResource,
+    string? RefundId = null,
+    ChannelRefundState? RefundState = null);
 
 /// <summary>The three ways a channel call can end. Unknown is not failure: a time-out may have
 /// created the order, so the caller must query, never guess.</summary>
@@ -99,6 +133,11 @@ public interface IPaymentChannel
     Task<ChannelResult<ChannelPaymentState>> QueryAsync(ChannelAccount account, string paymentId, CancellationToken cancellationToken);
 
     Task<ChannelResult<Unit>> CloseAsync(ChannelAccount account, string paymentId, CancellationToken cancellationToken);
+
+    /// <summary>Asks for a (partial) refund. Ok carries the state the channel answered with.</summary>
+    Task<ChannelResult<ChannelRefundState>> RefundAsync(ChannelAccount account, ChannelRefundRequest request, CancellationToken cancellationToken);
+
+    Task<ChannelResult<ChannelRefundState>> QueryRefundAsync(ChannelAccount account, string paymentId, string refundId, CancellationToken cancellationToken);
 
     /// <summary>Verifies (and decrypts) a callback. Header names are case-insensitive.</summary>
     NotificationParseResult ParseNotification(ChannelAccount account, IReadOnlyDictionary<string, string> headers, string body);

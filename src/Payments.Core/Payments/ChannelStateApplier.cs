@@ -76,6 +76,73 @@ public sealed class ChannelStateApplier(PaymentSchedules schedules, ILogger<Chan
         return new PaymentChange(current, next) { Outbox = outbox };
     }
 
+    /// <summary>What a channel says about a refund, turned into the refund's next state; a failed refund
+    /// releases its amount on the payment in the same change.</summary>
+    public PaymentChange? DecideRefund(Versioned<Payment> current, Refunds.Refund refund, ChannelRefundState state, DateTimeOffset now, int followUpAttempt)
+    {
+        var payment = current.Value;
+        switch (state.Status)
+        {
+            case ChannelRefundStatus.Succeeded:
+            {
+                var (outcome, next) = refund.MarkSucceeded(state.ChannelRefundId, state.SucceededAt ?? now);
+                if (state.RefundedAmount is { } refunded && refunded != refund.Amount)
+                {
+                    logger.LogCritical("ALERT refund {RefundId} of {PaymentId}: channel refunded {Refunded}, we asked {Asked}", refund.Id, payment.Id, refunded, refund.Amount);
+                }
+
+                return outcome == TransitionOutcome.Applied ? RefundTransition(current, payment with { UpdatedAt = now }, next, now) : null;
+            }
+
+            case ChannelRefundStatus.Failed:
+            {
+                var (outcome, next) = refund.MarkFailed(new Failure(state.FailureCode ?? "refund_failed", state.FailureMessage ?? "The channel did not refund."), now);
+                return outcome == TransitionOutcome.Applied ? RefundTransition(current, payment.ReleaseRefund(refund.Amount, now), next, now) : null;
+            }
+
+            case ChannelRefundStatus.NotFound when refund.Status == Refunds.RefundStatus.Created:
+                // The refund request never reached the channel: ask again (same out_refund_no, so at most once).
+                return new PaymentChange(current, payment)
+                {
+                    UpdatedRefunds = [refund.RecordQuery(now)],
+                    Outbox = [ChannelRequests.Message(payment.Id, Messaging.ChannelRequestKind.Refund, followUpAttempt + 1, refundId: refund.Id)],
+                };
+
+            default:
+            {
+                // Processing (or a puzzling NotFound): it is at the channel; look again later.
+                var (_, pending) = state.Status == ChannelRefundStatus.Processing ? refund.MarkPending(state.ChannelRefundId, now) : (TransitionOutcome.AlreadyDone, refund);
+                return RefundFollowUp(current, pending.RecordQuery(now), now, followUpAttempt);
+            }
+        }
+    }
+
+    /// <summary>Keeps the refund's query chain going (a 0 attempt is a one-off answer that starts none).</summary>
+    public PaymentChange? RefundFollowUp(Versioned<Payment> current, Refunds.Refund refund, DateTimeOffset now, int followUpAttempt)
+    {
+        var outbox = new List<OutboxMessage>();
+        if (followUpAttempt > 0)
+        {
+            int nextAttempt = followUpAttempt + 1;
+            outbox.Add(ChannelRequests.Message(current.Value.Id, Messaging.ChannelRequestKind.RefundQuery, nextAttempt, now + schedules.RefundQueryDelay(nextAttempt), refund.Id));
+        }
+
+        return new PaymentChange(current, current.Value) { UpdatedRefunds = [refund], Outbox = outbox };
+    }
+
+    private static PaymentChange RefundTransition(Versioned<Payment> current, Payment payment, Refunds.Refund refund, DateTimeOffset now)
+    {
+        var events = new List<WebhookEvent>();
+        var outbox = new List<OutboxMessage>();
+        if (PaymentEvents.For(refund, current.Value.NotifyUrl, now) is { } e)
+        {
+            events.Add(e.Event);
+            outbox.Add(e.Message);
+        }
+
+        return new PaymentChange(current, payment) { UpdatedRefunds = [refund], NewEvents = events, Outbox = outbox };
+    }
+
     private PaymentChange? Succeeded(Versioned<Payment> current, ChannelPaymentState state, DateTimeOffset now)
     {
         var p = current.Value;
@@ -103,7 +170,25 @@ public sealed class ChannelStateApplier(PaymentSchedules schedules, ILogger<Chan
 
         // Money moved in a way our state machine refuses. Never mark paid by guess; raise it.
         logger.LogCritical("ALERT payment {PaymentId} needs attention: {Reason}", p.Id, reason);
-        return new PaymentChange(current, p with { AttentionReason = reason, UpdatedAt = now });
+        var flagged = p with { AttentionReason = reason, UpdatedAt = now };
+        if (paid == p.Amount && p.Status is PaymentStatus.Closed or PaymentStatus.Failed)
+        {
+            // The payer paid an order we had already given up on: the money goes back on its own, and
+            // the refund's webhook tells the merchant. The payment itself stays closed (terminal).
+            var refund = new Refunds.Refund
+            {
+                Id = Ids.RefundId(p.Id, "auto-late-" + state.ChannelTransactionId), PaymentId = p.Id,
+                MerchantRefundNo = "auto-late-" + state.ChannelTransactionId, Amount = paid,
+                Reason = $"Paid after the payment was {p.Status.ToWire()}", RequestHash = "automatic", CreatedAt = now, UpdatedAt = now,
+            };
+            return new PaymentChange(current, flagged with { AmountRefunded = p.AmountRefunded + paid.MinorUnits })
+            {
+                NewRefunds = [refund],
+                Outbox = [ChannelRequests.Message(p.Id, Messaging.ChannelRequestKind.Refund, 0, refundId: refund.Id)],
+            };
+        }
+
+        return new PaymentChange(current, flagged);
     }
 
     private static PaymentChange? Transition(Versioned<Payment> current, (TransitionOutcome Outcome, Payment Next) result, DateTimeOffset now)

@@ -15,6 +15,12 @@ public sealed record PaymentChange(Versioned<Payment> Current, Payment Next)
 {
     public IReadOnlyList<OutboxMessage> Outbox { get; init; } = [];
     public IReadOnlyList<WebhookEvent> NewEvents { get; init; } = [];
+
+    /// <summary>Refunds inserted by this change (an existing one with the same id fails the commit).</summary>
+    public IReadOnlyList<Refunds.Refund> NewRefunds { get; init; } = [];
+
+    /// <summary>Refunds replaced by this change; the payment's ETag guards them.</summary>
+    public IReadOnlyList<Refunds.Refund> UpdatedRefunds { get; init; } = [];
     public InboxEntry? ProcessedInbox { get; init; }
 }
 
@@ -47,6 +53,11 @@ public interface IPaymentStore
 
     /// <summary>Keeps a verified notification that matches no payment, for operators.</summary>
     Task StoreUnmatchedAsync(InboxEntry entry, CancellationToken cancellationToken);
+
+    Task<Refunds.Refund?> GetRefundAsync(string paymentId, string refundId, CancellationToken cancellationToken);
+
+    /// <summary>The payment's refunds, newest first.</summary>
+    Task<IReadOnlyList<Refunds.Refund>> ListRefundsAsync(string paymentId, CancellationToken cancellationToken);
 
     Task<InboxEntry?> GetInboxAsync(string paymentId, string notificationId, CancellationToken cancellationToken);
 

@@ -55,6 +55,10 @@ public sealed record Payment
     /// <summary>Why operators should look at this payment (amount mismatch, ...); null when nothing is wrong.</summary>
     public string? AttentionReason { get; init; }
 
+    /// <summary>W3C traceparent of the request that created the payment; its trace id is the payment's
+    /// correlation id, which every later span and log line of the payment carries.</summary>
+    public string? TraceParent { get; init; }
+
     public Currency Currency => Amount.Currency;
 
     /// <summary>The order exists at the channel. Only from Created; a later Pending is a repeat.</summary>
@@ -103,6 +107,35 @@ public sealed record Payment
         PaymentStatus.Closed => (TransitionOutcome.AlreadyDone, this),
         _ => (TransitionOutcome.Rejected, this),
     };
+
+    /// <summary>What can still be refunded: the amount less every refund that has not failed.</summary>
+    public Money Refundable => Amount - new Money(AmountRefunded, Amount.Currency);
+
+    /// <summary>Reserves a refund against the payment. AmountRefunded counts every refund that has not
+    /// failed, so concurrent refunds can never exceed the amount paid.</summary>
+    public Result<Payment> ReserveRefund(Money amount, DateTimeOffset at)
+    {
+        if (Status != PaymentStatus.Succeeded)
+        {
+            return new Problem(ProblemCodes.InvalidState, $"Only succeeded payments can be refunded; this one is {Status.ToWire()}.");
+        }
+
+        if (amount.Currency != Currency)
+        {
+            return Problem.Validation(new Dictionary<string, string[]> { ["amount"] = [$"Refunds are in the payment's currency, {Currency}."] });
+        }
+
+        if (amount > Refundable)
+        {
+            return new Problem(ProblemCodes.AmountExceedsRefundable, $"At most {Refundable.MinorUnits} can still be refunded.");
+        }
+
+        return this with { AmountRefunded = AmountRefunded + amount.MinorUnits, UpdatedAt = at };
+    }
+
+    /// <summary>A refund failed: its amount becomes refundable again.</summary>
+    public Payment ReleaseRefund(Money amount, DateTimeOffset at) =>
+        this with { AmountRefunded = AmountRefunded - amount.MinorUnits, UpdatedAt = at };
 
     public Payment RecordQuery(DateTimeOffset at) => this with { QueryAttempts = QueryAttempts + 1, LastQueriedAt = at };
 

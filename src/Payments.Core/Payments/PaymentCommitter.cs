@@ -1,16 +1,22 @@
 using Microsoft.Extensions.Logging;
+using Payments.Core.Observability;
 
 namespace Payments.Core.Payments;
 
 /// <summary>Read-decide-write with optimistic concurrency: the decision is recomputed from the fresh
 /// state whenever another writer got there first.</summary>
-public sealed class PaymentCommitter(IPaymentStore store, ILogger<PaymentCommitter> logger)
+public sealed class PaymentCommitter(IPaymentStore store, ILogger<PaymentCommitter> logger, PaymentsMetrics? metrics = null)
 {
     private const int MaxAttempts = 8;
 
     /// <summary>Applies <paramref name="decide"/> until it commits; decide returns null for "nothing to write".
     /// Returns the payment as finally stored, or null if it does not exist.</summary>
-    public async Task<Payment?> CommitAsync(string paymentId, Func<Versioned<Payment>, PaymentChange?> decide, CancellationToken cancellationToken)
+    public Task<Payment?> CommitAsync(string paymentId, Func<Versioned<Payment>, PaymentChange?> decide, CancellationToken cancellationToken) =>
+        CommitAsync(paymentId, cur => Task.FromResult(decide(cur)), cancellationToken);
+
+    /// <summary>As above, for decisions that read more of the partition (a refund) after the payment:
+    /// anything committed since changes the payment's ETag too, so the commit then fails and we decide again.</summary>
+    public async Task<Payment?> CommitAsync(string paymentId, Func<Versioned<Payment>, Task<PaymentChange?>> decide, CancellationToken cancellationToken)
     {
         for (int attempt = 1; ; attempt++)
         {
@@ -20,7 +26,7 @@ public sealed class PaymentCommitter(IPaymentStore store, ILogger<PaymentCommitt
                 return null;
             }
 
-            var change = decide(current);
+            var change = await decide(current);
             if (change is null)
             {
                 return current.Value;
@@ -28,6 +34,11 @@ public sealed class PaymentCommitter(IPaymentStore store, ILogger<PaymentCommitt
 
             if (await store.TryCommitAsync(change, cancellationToken))
             {
+                if (change.Next.Status != current.Value.Status)
+                {
+                    metrics?.PaymentEntered(change.Next.Status.ToWire(), change.Next.Channel);
+                }
+
                 return change.Next;
             }
 

@@ -42,9 +42,13 @@ public sealed record PaymentDto(
 /// <summary>The webhook envelope of api.md.</summary>
 public sealed record PaymentEventDto(string Id, string Type, DateTimeOffset CreatedAt, PaymentDto Data);
 
+public sealed record RefundEventDto(string Id, string Type, DateTimeOffset CreatedAt, Refunds.RefundDto Data);
+
 [JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web, UseStringEnumConverter = true, Converters = [typeof(UtcTimestampConverter)])]
 [JsonSerializable(typeof(PaymentDto))]
 [JsonSerializable(typeof(PaymentEventDto))]
+[JsonSerializable(typeof(Refunds.RefundDto))]
+[JsonSerializable(typeof(RefundEventDto))]
 [JsonSerializable(typeof(Messaging.ChannelRequestMessage))]
 [JsonSerializable(typeof(Messaging.ChannelNotificationMessage))]
 [JsonSerializable(typeof(Messaging.MerchantNotificationMessage))]
@@ -66,6 +70,33 @@ public static class PaymentEvents
         _ => null,
     };
 
+    public const string RefundSucceeded = "refund.succeeded";
+    public const string RefundFailed = "refund.failed";
+
+    /// <summary>The event for a refund's final state (refund.succeeded / refund.failed), if any.</summary>
+    public static (WebhookEvent Event, Messaging.OutboxMessage Message)? For(Refunds.Refund refund, string? notifyUrl, DateTimeOffset at)
+    {
+        string? type = refund.Status switch
+        {
+            Refunds.RefundStatus.Succeeded => RefundSucceeded,
+            Refunds.RefundStatus.Failed => RefundFailed,
+            _ => null,
+        };
+        if (type is null || notifyUrl is null)
+        {
+            return null;
+        }
+
+        string id = Ids.EventId(refund.Id, type);
+        string body = System.Text.Json.JsonSerializer.Serialize(new RefundEventDto(id, type, at, Refunds.RefundDto.From(refund)), CoreJson.Default.RefundEventDto);
+        return Envelope(new WebhookEvent(id, refund.PaymentId, type, notifyUrl, body, at));
+    }
+
+    private static (WebhookEvent Event, Messaging.OutboxMessage Message) Envelope(WebhookEvent evt) => (evt, new Messaging.OutboxMessage(
+        Ids.MessageId(evt.Id, "0"),
+        Messaging.Queues.MerchantNotifications,
+        System.Text.Json.JsonSerializer.Serialize(new Messaging.MerchantNotificationMessage(evt.PaymentId, evt.Id, 0), CoreJson.Default.MerchantNotificationMessage)));
+
     /// <summary>The event for a payment's new state, its body frozen now, and the message that delivers it.</summary>
     public static (WebhookEvent Event, Messaging.OutboxMessage Message)? For(Payment payment, DateTimeOffset at)
     {
@@ -77,11 +108,6 @@ public static class PaymentEvents
 
         string id = Ids.EventId(payment.Id, type);
         string body = System.Text.Json.JsonSerializer.Serialize(new PaymentEventDto(id, type, at, PaymentDto.From(payment)), CoreJson.Default.PaymentEventDto);
-        var evt = new WebhookEvent(id, payment.Id, type, payment.NotifyUrl, body, at);
-        var message = new Messaging.OutboxMessage(
-            Ids.MessageId(id, "0"),
-            Messaging.Queues.MerchantNotifications,
-            System.Text.Json.JsonSerializer.Serialize(new Messaging.MerchantNotificationMessage(payment.Id, id, 0), CoreJson.Default.MerchantNotificationMessage));
-        return (evt, message);
+        return Envelope(new WebhookEvent(id, payment.Id, type, payment.NotifyUrl, body, at));
     }
 }

@@ -12,6 +12,17 @@ public sealed class PaymentSchedules
         TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(10),
     ];
 
+    /// <summary>Refund queries while the channel processes a refund: about 1 minute, then longer; the
+    /// last entry repeats until the refund is final (bank-card refunds can take days).</summary>
+    public IReadOnlyList<TimeSpan> RefundQueries { get; set; } =
+    [
+        TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(15),
+        TimeSpan.FromHours(1), TimeSpan.FromHours(6),
+    ];
+
+    public TimeSpan RefundQueryDelay(int attempt) =>
+        RefundQueries[Math.Clamp(attempt - 1, 0, RefundQueries.Count - 1)];
+
     /// <summary>How soon to try again when a close or expiry could not reach the channel.</summary>
     public TimeSpan ChannelRetry { get; set; } = TimeSpan.FromMinutes(1);
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Payments.Core.Apps;
 using Payments.Core.Messaging;
+using Payments.Core.Observability;
 using Payments.Core.Payments;
 
 namespace Payments.Core.Webhooks;
@@ -15,7 +16,8 @@ public sealed class DeliverWebhookHandler(
     IWebhookSender sender,
     PaymentSchedules schedules,
     TimeProvider time,
-    ILogger<DeliverWebhookHandler> logger)
+    ILogger<DeliverWebhookHandler> logger,
+    PaymentsMetrics? metrics = null)
 {
     public async Task HandleAsync(MerchantNotificationMessage message, CancellationToken cancellationToken)
     {
@@ -37,7 +39,11 @@ public sealed class DeliverWebhookHandler(
 
         if (result.Delivered)
         {
-            await store.TryUpdateEventAsync(current, evt with { Status = WebhookDeliveryStatus.Delivered, Attempts = attempts, LastAttemptAt = now, DeliveredAt = now, LastError = null }, null, cancellationToken);
+            if (await store.TryUpdateEventAsync(current, evt with { Status = WebhookDeliveryStatus.Delivered, Attempts = attempts, LastAttemptAt = now, DeliveredAt = now, LastError = null }, null, cancellationToken))
+            {
+                metrics?.WebhookDelivered(now - evt.CreatedAt, evt.Type);
+            }
+
             return;
         }
 

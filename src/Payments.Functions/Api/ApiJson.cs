@@ -17,6 +17,9 @@ public sealed record HealthDto(string Status, string Version);
 // The create body binds straight to the use case's command. Unknown members are refused: a typo'd
 // field must not be silently ignored on a money endpoint.
 [JsonSerializable(typeof(CreatePaymentCommand))]
+[JsonSerializable(typeof(Payments.Core.Refunds.CreateRefund.CreateRefundCommand))]
+[JsonSerializable(typeof(Payments.Core.Refunds.RefundDto))]
+[JsonSerializable(typeof(RefundListDto))]
 [JsonSerializable(typeof(PaymentDto))]
 [JsonSerializable(typeof(HealthDto))]
 [JsonSerializable(typeof(Microsoft.AspNetCore.Mvc.ProblemDetails))]

@@ -169,14 +169,7 @@ public static class PaymentsApi
         }
         catch (JsonException e)
         {
-            // System.Text.Json's message names the member and position; it never includes a stack trace.
-            string field = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "body" : e.Path.TrimStart('$', '.');
-            string message = e.Message.Contains("could not be mapped", StringComparison.Ordinal)
-                ? "Unknown field."
-                : e.InnerException is FormatException or OverflowException || e.Message.Contains("could not be converted", StringComparison.Ordinal)
-                    ? "Wrong type or out of range."
-                    : "Malformed JSON.";
-            http.Items[ParseErrorKey] = Problem.Validation(new Dictionary<string, string[]> { [field] = [message] });
+            http.Items[ParseErrorKey] = JsonProblems.From(e);
             return null;
         }
     }

@@ -31,6 +31,8 @@ public static class FunctionCatalog
         new("Payments", TriggerKind.Http, Route: "v1/payments", Methods: ["get", "post"]),
         new("PaymentById", TriggerKind.Http, Route: "v1/payments/{id}", Methods: ["get"]),
         new("ClosePayment", TriggerKind.Http, Route: "v1/payments/{id}/close", Methods: ["post"]),
+        new("PaymentRefunds", TriggerKind.Http, Route: "v1/payments/{id}/refunds", Methods: ["get", "post"]),
+        new("RefundById", TriggerKind.Http, Route: "v1/refunds/{id}", Methods: ["get"]),
         new("ChannelCallback", TriggerKind.Http, Route: "v1/callbacks/{channel}/{channelAccountId}", Methods: ["post"]),
         new("ChannelRequests", TriggerKind.Queue, Queue: Queues.ChannelRequests),
         new("ChannelNotifications", TriggerKind.Queue, Queue: Queues.ChannelNotifications),
@@ -38,6 +40,8 @@ public static class FunctionCatalog
         // NCRONTAB with seconds, in UTC (Flex Consumption ignores WEBSITE_TIME_ZONE).
         new("OutboxSweep", TriggerKind.Timer, Schedule: "15 * * * * *"),
         new("Janitor", TriggerKind.Timer, Schedule: "45 * * * * *"),
+        // Daily at 02:30 UTC, a quiet hour for storefronts in the default business time zone (UTC+8).
+        new("TableBackup", TriggerKind.Timer, Schedule: "0 30 2 * * *"),
     ];
 
     public static FunctionDefinition? Find(string name) => All.FirstOrDefault(f => f.Name == name);

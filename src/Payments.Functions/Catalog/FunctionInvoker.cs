@@ -5,6 +5,8 @@ using Payments.Core.Payments;
 using Payments.Core.Payments.ProcessChannelNotification;
 using Payments.Core.Payments.ProcessChannelRequest;
 using Payments.Core.Webhooks;
+using Payments.Functions.Observability;
+using Payments.Infrastructure.Backup;
 using Payments.Infrastructure.Messaging;
 
 namespace Payments.Functions.Catalog;
@@ -17,22 +19,36 @@ public sealed class FunctionInvoker(IServiceProvider services)
     /// <summary>Handles one queue message; throws on failure so the caller redelivers it.</summary>
     public async Task InvokeQueueAsync(string functionName, string body, CancellationToken cancellationToken)
     {
-        switch (functionName)
+        IPaymentMessage message = functionName switch
         {
-            case "ChannelRequests":
-                await services.GetRequiredService<ProcessChannelRequestHandler>()
-                    .HandleAsync(Parse(body, CoreJson.Default.ChannelRequestMessage), cancellationToken);
-                break;
-            case "ChannelNotifications":
-                await services.GetRequiredService<ProcessChannelNotificationHandler>()
-                    .HandleAsync(Parse(body, CoreJson.Default.ChannelNotificationMessage), cancellationToken);
-                break;
-            case "MerchantNotifications":
-                await services.GetRequiredService<DeliverWebhookHandler>()
-                    .HandleAsync(Parse(body, CoreJson.Default.MerchantNotificationMessage), cancellationToken);
-                break;
-            default:
-                throw new ArgumentException($"'{functionName}' is not a queue function.", nameof(functionName));
+            "ChannelRequests" => Parse(body, CoreJson.Default.ChannelRequestMessage),
+            "ChannelNotifications" => Parse(body, CoreJson.Default.ChannelNotificationMessage),
+            "MerchantNotifications" => Parse(body, CoreJson.Default.MerchantNotificationMessage),
+            _ => throw new ArgumentException($"'{functionName}' is not a queue function.", nameof(functionName)),
+        };
+
+        var tracing = services.GetRequiredService<QueueTracing>();
+        var parent = await tracing.ResolveAsync(message, cancellationToken);
+        using var invocation = tracing.Start(functionName, message, parent);
+        try
+        {
+            switch (message)
+            {
+                case ChannelRequestMessage m:
+                    await services.GetRequiredService<ProcessChannelRequestHandler>().HandleAsync(m, cancellationToken);
+                    break;
+                case ChannelNotificationMessage m:
+                    await services.GetRequiredService<ProcessChannelNotificationHandler>().HandleAsync(m, cancellationToken);
+                    break;
+                case MerchantNotificationMessage m:
+                    await services.GetRequiredService<DeliverWebhookHandler>().HandleAsync(m, cancellationToken);
+                    break;
+            }
+        }
+        catch (Exception e)
+        {
+            invocation.Fail(e);
+            throw;
         }
     }
 
@@ -41,14 +57,17 @@ public sealed class FunctionInvoker(IServiceProvider services)
     /// <summary>Runs a timer function and returns its report (the invocation's ReturnValue).</summary>
     public async Task<object> RunTimerAsync(string functionName, CancellationToken cancellationToken) => functionName switch
     {
-        "OutboxSweep" => new { published = await services.GetRequiredService<OutboxSweeper>().SweepAsync(OutboxSweeper.Grace, cancellationToken) },
+        "OutboxSweep" => new OutboxSweepReport(await services.GetRequiredService<OutboxSweeper>().SweepAsync(OutboxSweeper.Grace, cancellationToken)),
         "Janitor" => await services.GetRequiredService<JanitorHandler>().RunAsync(cancellationToken),
+        "TableBackup" => await services.GetRequiredService<TableBackupService>().RunScheduledAsync(cancellationToken),
         _ => throw new ArgumentException($"'{functionName}' is not a timer function.", nameof(functionName)),
     };
 
     private static T Parse<T>(string body, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) =>
         JsonSerializer.Deserialize(body, type) ?? throw new PoisonMessageException("The message body is JSON null.");
 }
+
+public sealed record OutboxSweepReport(int Published);
 
 /// <summary>A message that can never succeed (malformed). Still retried up to the delivery limit,
 /// as Service Bus would, so a transient deserialisation bug does not lose messages.</summary>

@@ -41,11 +41,12 @@ public static class FunctionMetadataWriter
 
     public static JsonObject FunctionJson(FunctionDefinition f, string transport)
     {
+        // Casting to JsonNode picks the non-generic Add, which needs no reflection (Native AOT).
         var bindings = new JsonArray();
         switch (f.Trigger)
         {
             case TriggerKind.Http:
-                bindings.Add(new JsonObject
+                bindings.Add((JsonNode)new JsonObject
                 {
                     ["type"] = "httpTrigger",
                     ["direction"] = "in",
@@ -54,10 +55,10 @@ public static class FunctionMetadataWriter
                     ["route"] = f.Route,
                     ["methods"] = new JsonArray(f.Methods!.Select(m => (JsonNode)JsonValue.Create(m)!).ToArray()),
                 });
-                bindings.Add(new JsonObject { ["type"] = "http", ["direction"] = "out", ["name"] = "res" });
+                bindings.Add((JsonNode)new JsonObject { ["type"] = "http", ["direction"] = "out", ["name"] = "res" });
                 break;
             case TriggerKind.Queue when transport == Transports.ServiceBus:
-                bindings.Add(new JsonObject
+                bindings.Add((JsonNode)new JsonObject
                 {
                     ["type"] = "serviceBusTrigger",
                     ["direction"] = "in",
@@ -67,7 +68,7 @@ public static class FunctionMetadataWriter
                 });
                 break;
             case TriggerKind.Queue:
-                bindings.Add(new JsonObject
+                bindings.Add((JsonNode)new JsonObject
                 {
                     ["type"] = "queueTrigger",
                     ["direction"] = "in",
@@ -77,7 +78,7 @@ public static class FunctionMetadataWriter
                 });
                 break;
             case TriggerKind.Timer:
-                bindings.Add(new JsonObject
+                bindings.Add((JsonNode)new JsonObject
                 {
                     ["type"] = "timerTrigger",
                     ["direction"] = "in",

@@ -1,5 +1,8 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using Payments.Core.Janitor;
 
 namespace Payments.Functions.Catalog;
 
@@ -29,7 +32,7 @@ public static class TriggerEndpoints
         }
         catch (JsonException e)
         {
-            logs.Add($"Invocation payload is not JSON: {e.Message}");
+            logs.Add((JsonNode)$"Invocation payload is not JSON: {e.Message}");
             return Answer(StatusCodes.Status400BadRequest, logs, null);
         }
 
@@ -40,8 +43,16 @@ public static class TriggerEndpoints
             {
                 string body = MessageBody(payload?["Data"]?[FunctionCatalog.QueueBindingName])
                     ?? throw new PoisonMessageException($"Data.{FunctionCatalog.QueueBindingName} is missing.");
-                int delivery = DeliveryCount(payload?["Metadata"]);
-                logger.LogDebug("{Function} delivery {Delivery}", function.Name, delivery);
+                var metadata = payload?["Metadata"];
+                int delivery = DeliveryCount(metadata);
+                string? messageId = MessageId(metadata);
+                var enqueued = EnqueuedTime(metadata);
+                // The scope puts the message id on every line the handler logs for this message.
+                using var scope = logger.BeginScope(new KeyValuePair<string, object?>[] { new("MessageId", messageId), new("Delivery", delivery) });
+                logger.Log(
+                    delivery > 1 ? LogLevel.Information : LogLevel.Debug,
+                    "{Function} message {MessageId} enqueued {EnqueuedTimeUtc:O} delivery {Delivery}",
+                    function.Name, messageId, enqueued, delivery);
                 await invoker.InvokeQueueAsync(function.Name, body, ct);
             }
             else
@@ -54,7 +65,7 @@ public static class TriggerEndpoints
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
             logger.LogError(e, "{Function} failed", function.Name);
-            logs.Add($"{function.Name} failed: {e.GetType().Name}: {e.Message}");
+            logs.Add((JsonNode)$"{function.Name} failed: {e.GetType().Name}: {e.Message}");
             return Answer(StatusCodes.Status500InternalServerError, logs, null);
         }
     }
@@ -65,7 +76,7 @@ public static class TriggerEndpoints
         {
             ["Outputs"] = new JsonObject(),
             ["Logs"] = logs,
-            ["ReturnValue"] = returnValue is null ? null : JsonSerializer.SerializeToNode(returnValue, returnValue.GetType(), TriggerJson.Options),
+            ["ReturnValue"] = returnValue is null ? null : JsonSerializer.SerializeToNode(returnValue, returnValue.GetType(), TriggerJson.Default),
         };
         return Results.Text(answer.ToJsonString(), "application/json", statusCode: status);
     }
@@ -89,6 +100,27 @@ public static class TriggerEndpoints
             }
 
             return node.ToJsonString();
+        }
+
+        return null;
+    }
+
+    /// <summary>MessageId (Service Bus) or Id (Storage queues), JSON-encoded a second time or not.</summary>
+    internal static string? MessageId(JsonNode? metadata) =>
+        MessageBody(metadata?["MessageId"]) is { Length: > 0 } id ? id : MessageBody(metadata?["Id"]);
+
+    /// <summary>EnqueuedTimeUtc (Service Bus) or InsertionTime (Storage queues). Hosts differ: some
+    /// encode the value a second time ("\"2026-11-24T00:00:00Z\""), older ones send it without a zone,
+    /// which is UTC as the name says.</summary>
+    internal static DateTimeOffset? EnqueuedTime(JsonNode? metadata)
+    {
+        foreach (string key in new[] { "EnqueuedTimeUtc", "InsertionTime" })
+        {
+            if (MessageBody(metadata?[key]) is { } text
+                && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time))
+            {
+                return time;
+            }
         }
 
         return null;
@@ -123,10 +155,10 @@ public static class TriggerEndpoints
     }
 }
 
-internal static class TriggerJson
-{
-    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
-    {
-        TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver(),
-    };
-}
+/// <summary>Timer reports, source-generated so the trigger answer needs no reflection (Native AOT).
+/// A timer that returns a new report type adds it here.</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(JanitorReport))]
+[JsonSerializable(typeof(OutboxSweepReport))]
+[JsonSerializable(typeof(Payments.Infrastructure.Backup.TableBackupReport))]
+internal sealed partial class TriggerJson : JsonSerializerContext;

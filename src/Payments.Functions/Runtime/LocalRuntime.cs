@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Azure.Storage.Queues.Models;
 using Cronos;
+using Payments.Core.Observability;
 using Payments.Functions.Catalog;
 using Payments.Infrastructure.Storage;
 
@@ -37,6 +38,7 @@ public sealed class QueuePump(
     FunctionInvoker invoker,
     LocalRuntimeOptions options,
     TimeProvider time,
+    PaymentsMetrics metrics,
     ILogger<QueuePump> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -143,6 +145,7 @@ public sealed class QueuePump(
             RuntimeJson.Default.DeadLetter);
         await clients.Queue(StorageClients.DeadLetterName(function.Queue!)).SendMessageAsync(letter, null, TimeSpan.FromSeconds(-1), CancellationToken.None);
         await clients.Queue(function.Queue!).DeleteMessageAsync(message.MessageId, message.PopReceipt, CancellationToken.None);
+        metrics.DeadLettered(function.Queue!);
     }
 }
 

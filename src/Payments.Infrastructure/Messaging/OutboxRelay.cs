@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Azure;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Payments.Core.Messaging;
+using Payments.Core.Observability;
 using Payments.Infrastructure.Storage;
 
 namespace Payments.Infrastructure.Messaging;
@@ -27,12 +29,17 @@ public sealed class OutboxRelay(IMessagePublisher publisher, StorageClients clie
     /// <summary>Publishes one message and removes its outbox row; false if publishing failed.</summary>
     public async Task<bool> PublishAsync(string paymentId, OutboxMessage message, CancellationToken cancellationToken)
     {
+        // The relay runs off the request path, so the span names its parent (the writer) explicitly.
+        ActivityContext.TryParse(message.TraceParent, null, out var writer);
+        using var activity = PaymentsTelemetry.Source.StartActivity($"{message.Queue} publish", ActivityKind.Producer, writer);
+        activity?.SetTag("messaging.destination.name", message.Queue).SetTag("messaging.message.id", message.Id).SetTag(PaymentsTelemetry.PaymentIdTag, paymentId);
         try
         {
             await publisher.PublishAsync(message, cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
+            activity?.SetStatus(ActivityStatusCode.Error, e.Message);
             logger.LogWarning(e, "Publishing {MessageId} of {PaymentId} failed; the sweeper will retry", message.Id, paymentId);
             return false;
         }

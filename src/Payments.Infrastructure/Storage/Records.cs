@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Payments.Core;
 using Payments.Core.Payments;
+using Payments.Core.Refunds;
 using Payments.Core.Webhooks;
 
 namespace Payments.Infrastructure.Storage;
@@ -15,14 +16,15 @@ internal sealed record PaymentRecord(
     string? PayerId, string? PayerIp, Dictionary<string, string> Metadata, string ChannelAccountId, string RequestHash,
     string Status, long AmountRefunded, string? ChannelTransactionId, string? NextActionType, string? NextActionUrl,
     string? FailureCode, string? FailureMessage, DateTimeOffset ExpiresAt, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
-    DateTimeOffset? SucceededAt, int QueryAttempts, DateTimeOffset? LastQueriedAt, string? AttentionReason)
+    DateTimeOffset? SucceededAt, int QueryAttempts, DateTimeOffset? LastQueriedAt, string? AttentionReason,
+    string? TraceParent = null)
 {
     public static PaymentRecord From(Payment p) => new(
         1, p.Id, p.AppId, p.MerchantId, p.MerchantOrderNo, p.Amount.MinorUnits, p.Currency.Code, p.Channel, p.Method, p.Subject,
         p.Description, p.NotifyUrl, p.ReturnUrl, p.Payer?.Id, p.Payer?.Ip, new Dictionary<string, string>(p.Metadata), p.ChannelAccountId,
         p.RequestHash, p.Status.ToWire(), p.AmountRefunded, p.ChannelTransactionId, p.NextAction?.Type, p.NextAction?.Url,
         p.Failure?.Code, p.Failure?.Message, p.ExpiresAt, p.CreatedAt, p.UpdatedAt, p.SucceededAt, p.QueryAttempts, p.LastQueriedAt,
-        p.AttentionReason);
+        p.AttentionReason, p.TraceParent);
 
     public Payment ToDomain() => new()
     {
@@ -36,12 +38,33 @@ internal sealed record PaymentRecord(
         Failure = FailureCode is null ? null : new Failure(FailureCode, FailureMessage ?? ""),
         ExpiresAt = ExpiresAt, CreatedAt = CreatedAt, UpdatedAt = UpdatedAt, SucceededAt = SucceededAt,
         QueryAttempts = QueryAttempts, LastQueriedAt = LastQueriedAt, AttentionReason = AttentionReason,
+        TraceParent = TraceParent,
+    };
+}
+
+/// <summary>The stored shape of a refund.</summary>
+internal sealed record RefundRecord(
+    int V, string Id, string PaymentId, string MerchantRefundNo, long Amount, string Currency, string? Reason, string RequestHash,
+    string Status, string? ChannelRefundId, string? FailureCode, string? FailureMessage, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
+    DateTimeOffset? SucceededAt, int QueryAttempts, DateTimeOffset? LastQueriedAt)
+{
+    public static RefundRecord From(Core.Refunds.Refund r) => new(
+        1, r.Id, r.PaymentId, r.MerchantRefundNo, r.Amount.MinorUnits, r.Amount.Currency.Code, r.Reason, r.RequestHash, r.Status.ToWire(),
+        r.ChannelRefundId, r.Failure?.Code, r.Failure?.Message, r.CreatedAt, r.UpdatedAt, r.SucceededAt, r.QueryAttempts, r.LastQueriedAt);
+
+    public Core.Refunds.Refund ToDomain() => new()
+    {
+        Id = Id, PaymentId = PaymentId, MerchantRefundNo = MerchantRefundNo, Amount = new Money(Amount, Core.Currency.Parse(Currency)),
+        Reason = Reason, RequestHash = RequestHash, Status = Core.Refunds.RefundStatusExtensions.FromWire(Status), ChannelRefundId = ChannelRefundId,
+        Failure = FailureCode is null ? null : new Failure(FailureCode, FailureMessage ?? ""), CreatedAt = CreatedAt, UpdatedAt = UpdatedAt,
+        SucceededAt = SucceededAt, QueryAttempts = QueryAttempts, LastQueriedAt = LastQueriedAt,
     };
 }
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, UseStringEnumConverter = true)]
 [JsonSerializable(typeof(PaymentRecord))]
 [JsonSerializable(typeof(WebhookEvent))]
+[JsonSerializable(typeof(RefundRecord))]
 [JsonSerializable(typeof(AppRecord))]
 [JsonSerializable(typeof(ChannelAccountRecord))]
 internal sealed partial class StorageJson : JsonSerializerContext;
@@ -60,10 +83,12 @@ internal static class RowKeys
     public const string OutboxPrefix = "outbox|";
     public const string InboxPrefix = "inbox|";
     public const string EventPrefix = "event|";
+    public const string RefundPrefix = "refund|";
 
     public static string Outbox(string messageId) => OutboxPrefix + messageId;
     public static string Inbox(string notificationId) => InboxPrefix + Sanitize(notificationId);
     public static string Event(string eventId) => EventPrefix + eventId;
+    public static string Refund(string refundId) => RefundPrefix + refundId;
 
     /// <summary>Row keys may not contain / \ # ? or control characters; channel ids are not ours to trust.</summary>
     public static string Sanitize(string key)

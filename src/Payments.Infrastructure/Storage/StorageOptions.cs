@@ -8,6 +8,13 @@ public sealed class StorageOptions
 {
     public string ConnectionString { get; set; } = "UseDevelopmentStorage=true";
 
+    /// <summary>The Table service endpoint (https://{account}.table.core.windows.net). When set, tables
+    /// are reached with Microsoft Entra identity and the connection string is not used for them.</summary>
+    public Uri? TableServiceUri { get; set; }
+
+    /// <summary>The Queue service endpoint (https://{account}.queue.core.windows.net), as for tables.</summary>
+    public Uri? QueueServiceUri { get; set; }
+
     /// <summary>Prepended to every table name (letters and digits only).</summary>
     public string TablePrefix { get; set; } = "";
 
@@ -30,10 +37,16 @@ public sealed class StorageClients
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, QueueClient> _queueClients = new();
 
     public StorageClients(StorageOptions options)
+        : this(options, null)
+    {
+    }
+
+    /// <param name="credential">Used when the options name service URIs; null means DefaultAzureCredential.</param>
+    public StorageClients(StorageOptions options, Azure.Core.TokenCredential? credential)
     {
         _options = options;
-        _tables = new TableServiceClient(options.ConnectionString);
-        _queues = new QueueServiceClient(options.ConnectionString, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.None });
+        _tables = StorageClientFactory.Tables(options, credential);
+        _queues = StorageClientFactory.Queues(options, credential);
         Payments = _tables.GetTableClient(options.Table("payments"));
         Apps = _tables.GetTableClient(options.Table("apps"));
         ChannelAccounts = _tables.GetTableClient(options.Table("channelaccounts"));

@@ -3,6 +3,7 @@ using Azure;
 using Azure.Data.Tables;
 using Payments.Core.Messaging;
 using Payments.Core.Payments;
+using Payments.Core.Refunds;
 using Payments.Core.Webhooks;
 using Payments.Infrastructure.Messaging;
 
@@ -62,6 +63,8 @@ public sealed class TablePaymentStore(StorageClients clients, OutboxRelay relay,
         };
         actions.AddRange(change.Outbox.Select(m => new TableTransactionAction(TableTransactionActionType.UpsertReplace, OutboxEntity(pk, m))));
         actions.AddRange(change.NewEvents.Select(e => new TableTransactionAction(TableTransactionActionType.Add, EventEntity(e))));
+        actions.AddRange(change.NewRefunds.Select(r => new TableTransactionAction(TableTransactionActionType.Add, RefundEntity(r))));
+        actions.AddRange(change.UpdatedRefunds.Select(r => new TableTransactionAction(TableTransactionActionType.UpsertReplace, RefundEntity(r))));
         if (change.ProcessedInbox is { } inbox)
         {
             actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, InboxEntity(inbox)));
@@ -129,6 +132,26 @@ public sealed class TablePaymentStore(StorageClients clients, OutboxRelay relay,
 
         var e = response.Value;
         return new InboxEntry(notificationId, paymentId, e.GetString("Channel"), e.GetString("Payload"), e.GetDateTimeOffset("ReceivedAt")!.Value, e.GetBoolean("Processed") ?? false);
+    }
+
+    public async Task<Core.Refunds.Refund?> GetRefundAsync(string paymentId, string refundId, CancellationToken cancellationToken)
+    {
+        var response = await Table.GetEntityIfExistsAsync<TableEntity>(paymentId, RowKeys.Refund(refundId), cancellationToken: cancellationToken);
+        return response.HasValue && response.Value is not null
+            ? JsonSerializer.Deserialize(response.Value.GetString("Data"), StorageJson.Default.RefundRecord)!.ToDomain()
+            : null;
+    }
+
+    public async Task<IReadOnlyList<Core.Refunds.Refund>> ListRefundsAsync(string paymentId, CancellationToken cancellationToken)
+    {
+        string filter = TableClient.CreateQueryFilter($"PartitionKey eq {paymentId} and RowKey ge {RowKeys.RefundPrefix} and RowKey lt {"refund}"}");
+        var refunds = new List<Core.Refunds.Refund>();
+        await foreach (var e in Table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        {
+            refunds.Add(JsonSerializer.Deserialize(e.GetString("Data"), StorageJson.Default.RefundRecord)!.ToDomain());
+        }
+
+        return refunds.OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id, StringComparer.Ordinal).ToList();
     }
 
     public async Task<Versioned<WebhookEvent>?> GetEventAsync(string paymentId, string eventId, CancellationToken cancellationToken)
@@ -220,6 +243,13 @@ public sealed class TablePaymentStore(StorageClients clients, OutboxRelay relay,
     {
         ["Data"] = JsonSerializer.Serialize(e, StorageJson.Default.WebhookEvent),
         ["Status"] = e.Status.ToString(),
+    };
+
+    private static TableEntity RefundEntity(Core.Refunds.Refund r) => new(r.PaymentId, RowKeys.Refund(r.Id))
+    {
+        ["Data"] = JsonSerializer.Serialize(RefundRecord.From(r), StorageJson.Default.RefundRecord),
+        ["Status"] = r.Status.ToWire(),
+        ["Amount"] = r.Amount.MinorUnits,
     };
 
     private static TableEntity InboxEntity(InboxEntry i) => new(i.PaymentId, RowKeys.Inbox(i.NotificationId))

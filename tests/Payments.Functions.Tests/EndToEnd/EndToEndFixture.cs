@@ -37,6 +37,8 @@ public sealed class EndToEndFixture : IAsyncLifetime
         _sandbox = new ProcessHost(ProcessHost.BuiltDll("Payments.Sandbox"), $"--urls {SandboxUrl}", new Dictionary<string, string>
         {
             ["Sandbox__NotifyRetrySeconds"] = "1,1,2,2",
+            // Refunds stay processing until a test settles them, so every refund outcome is chosen, not raced.
+            ["Sandbox__RefundSettleSeconds"] = "-1",
         });
         await WaitHealthyAsync(new Uri(SandboxUrl, "health"), _sandbox);
 
@@ -56,6 +58,7 @@ public sealed class EndToEndFixture : IAsyncLifetime
             ["Payments__PublicBaseUrl"] = ApiUrl.ToString(),
             ["Channels__TimeoutSeconds"] = "2",
             ["Schedules__FollowUpQuerySeconds"] = "1,1,2,3",
+            ["Schedules__RefundQuerySeconds"] = "1,1,2",
             ["Schedules__WebhookRetrySeconds"] = "0.5,1,1,2",
             ["Schedules__ChannelRetrySeconds"] = "1",
             ["Schedules__StuckAfterSeconds"] = "1",
@@ -98,6 +101,9 @@ public sealed class EndToEndFixture : IAsyncLifetime
         var response = await Http.GetAsync(new Uri(SandboxUrl, $"sandbox/wechatpay/orders/{paymentId}"));
         return response.IsSuccessStatusCode ? JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement : null;
     }
+
+    public async Task SettleRefundAsync(string refundId, string status) =>
+        (await Http.PostAsJsonAsync(new Uri(SandboxUrl, $"sandbox/wechatpay/refunds/{refundId}/settle"), new { status })).EnsureSuccessStatusCode();
 
     public async Task<HttpResponseMessage> DecideAsync(string payerPageUrl, string decision, int? notifyTotal = null) =>
         await Http.PostAsJsonAsync(payerPageUrl, notifyTotal is null ? (object)new { decision } : new { decision, notifyTotal });

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Payments.Core.Apps;
 using Payments.Core.Messaging;
+using Payments.Core.Observability;
 
 namespace Payments.Core.Payments.CreatePayment;
 
@@ -10,7 +11,7 @@ public sealed record CreatePaymentResult(Payment Payment, bool Created);
 
 /// <summary>Creates a payment idempotently on (app, merchantOrderNo): the payment id is derived
 /// from them, so concurrent identical creates collide on insert and exactly one wins.</summary>
-public sealed class CreatePaymentHandler(IPaymentStore store, TimeProvider time, PaymentSchedules schedules)
+public sealed class CreatePaymentHandler(IPaymentStore store, TimeProvider time, PaymentSchedules schedules, PaymentsMetrics? metrics = null)
 {
     public async Task<Result<CreatePaymentResult>> HandleAsync(App app, CreatePaymentCommand command, CancellationToken cancellationToken)
     {
@@ -28,6 +29,17 @@ public sealed class CreatePaymentHandler(IPaymentStore store, TimeProvider time,
 
         var now = time.GetUtcNow();
         string id = Ids.PaymentId(app.Id, command.MerchantOrderNo!);
+
+        // The payment's first span: its trace id becomes the payment's correlation id, and the baggage
+        // makes the messages built below carry it.
+        using var activity = PaymentsTelemetry.Source.StartActivity("payment.create");
+        if (activity is not null)
+        {
+            string correlationId = activity.TraceId.ToHexString();
+            activity.SetBaggage(PaymentsTelemetry.CorrelationBaggage, correlationId);
+            activity.SetTag(PaymentsTelemetry.CorrelationTag, correlationId).SetTag(PaymentsTelemetry.PaymentIdTag, id);
+        }
+
         var payment = new Payment
         {
             Id = id,
@@ -48,6 +60,7 @@ public sealed class CreatePaymentHandler(IPaymentStore store, TimeProvider time,
             ExpiresAt = TruncateToSeconds(now.AddSeconds(command.ExpiresInSeconds ?? CreatePaymentValidator.DefaultExpiresInSeconds)),
             CreatedAt = now,
             UpdatedAt = now,
+            TraceParent = PaymentsTelemetry.CurrentTraceParent(),
         };
 
         // One message on the request path; the create consumer schedules the expiry and follow-ups.
@@ -56,6 +69,7 @@ public sealed class CreatePaymentHandler(IPaymentStore store, TimeProvider time,
         var (outcome, stored) = await store.CreateAsync(payment, outbox, cancellationToken);
         if (outcome == CreateOutcome.Created)
         {
+            metrics?.PaymentEntered(stored.Value.Status.ToWire(), stored.Value.Channel);
             return new CreatePaymentResult(stored.Value, Created: true);
         }
 
@@ -97,9 +111,9 @@ public sealed class CreatePaymentHandler(IPaymentStore store, TimeProvider time,
 /// <summary>Builds channel-request messages with ids derived from their cause.</summary>
 public static class ChannelRequests
 {
-    public static OutboxMessage Message(string paymentId, ChannelRequestKind kind, int attempt, DateTimeOffset? notBefore = null) => new(
-        Ids.MessageId(paymentId, kind.ToString(), attempt.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+    public static OutboxMessage Message(string paymentId, ChannelRequestKind kind, int attempt, DateTimeOffset? notBefore = null, string? refundId = null) => new(
+        Ids.MessageId(paymentId, kind.ToString(), attempt.ToString(System.Globalization.CultureInfo.InvariantCulture), refundId ?? ""),
         Queues.ChannelRequests,
-        JsonSerializer.Serialize(new ChannelRequestMessage(kind, paymentId, attempt), CoreJson.Default.ChannelRequestMessage),
+        JsonSerializer.Serialize(new ChannelRequestMessage(kind, paymentId, attempt, refundId), CoreJson.Default.ChannelRequestMessage),
         notBefore);
 }

@@ -13,21 +13,37 @@ public sealed record InboxPayload(
     DateTimeOffset? PaidAt,
     string? FailureCode,
     string? FailureMessage,
-    string Raw)
+    string Raw,
+    string? RefundId = null,
+    string? RefundStatus = null,
+    string? ChannelRefundId = null,
+    long? RefundedAmount = null,
+    DateTimeOffset? RefundSucceededAt = null,
+    string? RefundFailureCode = null,
+    string? RefundFailureMessage = null)
 {
     public static string Serialize(ChannelNotification n) => JsonSerializer.Serialize(
         new InboxPayload(
             n.State.Status.ToString(), n.State.ChannelTransactionId, n.State.PaidAmount?.MinorUnits, n.State.PaidAmount?.Currency.Code,
-            n.State.PaidAt, n.State.FailureCode, n.State.FailureMessage, n.RawResource),
+            n.State.PaidAt, n.State.FailureCode, n.State.FailureMessage, n.RawResource,
+            n.RefundId, n.RefundState?.Status.ToString(), n.RefundState?.ChannelRefundId, n.RefundState?.RefundedAmount?.MinorUnits,
+            n.RefundState?.SucceededAt, n.RefundState?.FailureCode, n.RefundState?.FailureMessage),
         InboxJson.Default.InboxPayload);
 
-    public static ChannelPaymentState Deserialize(string payload)
+    public static InboxPayload Parse(string payload) =>
+        JsonSerializer.Deserialize(payload, InboxJson.Default.InboxPayload) ?? throw new InvalidOperationException("Empty inbox payload.");
+
+    public ChannelPaymentState PaymentState()
     {
-        var p = JsonSerializer.Deserialize(payload, InboxJson.Default.InboxPayload)
-            ?? throw new InvalidOperationException("Empty inbox payload.");
-        Money? paid = p.PaidAmount is { } amount && Currency.TryParse(p.PaidCurrency, out var currency) ? new Money(amount, currency) : null;
-        return new ChannelPaymentState(Enum.Parse<ChannelPaymentStatus>(p.Status), p.ChannelTransactionId, paid, p.PaidAt, p.FailureCode, p.FailureMessage);
+        Money? paid = PaidAmount is { } amount && Currency.TryParse(PaidCurrency, out var currency) ? new Money(amount, currency) : null;
+        return new ChannelPaymentState(Enum.Parse<ChannelPaymentStatus>(Status), ChannelTransactionId, paid, PaidAt, FailureCode, FailureMessage);
     }
+
+    /// <summary>The refund state a refund notification reported, in the payment's currency.</summary>
+    public ChannelRefundState? RefundState(Currency currency) => RefundStatus is null
+        ? null
+        : new ChannelRefundState(Enum.Parse<ChannelRefundStatus>(RefundStatus), ChannelRefundId,
+            RefundedAmount is { } r ? new Money(r, currency) : null, RefundSucceededAt, RefundFailureCode, RefundFailureMessage);
 }
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]

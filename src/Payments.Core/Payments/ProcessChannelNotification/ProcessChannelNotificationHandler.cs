@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Payments.Core.Messaging;
+using Payments.Core.Refunds;
 
 namespace Payments.Core.Payments.ProcessChannelNotification;
 
@@ -27,12 +28,27 @@ public sealed class ProcessChannelNotificationHandler(
             return;
         }
 
-        var state = InboxPayload.Deserialize(inbox.Payload);
+        var payload = InboxPayload.Parse(inbox.Payload);
         var now = time.GetUtcNow();
-        var final = await committer.CommitAsync(message.PaymentId, cur =>
+        var final = await committer.CommitAsync(message.PaymentId, async cur =>
         {
-            var change = applier.Decide(cur, state, now, followUpAttempt: 0) ?? new PaymentChange(cur, cur.Value);
-            return change with { ProcessedInbox = inbox with { Processed = true } };
+            PaymentChange? change;
+            if (payload.RefundId is { } refundId && payload.RefundState(cur.Value.Currency) is { } refundState)
+            {
+                var refund = await store.GetRefundAsync(cur.Value.Id, refundId, cancellationToken);
+                if (refund is null)
+                {
+                    logger.LogCritical("ALERT refund notification {NotificationId} for unknown refund {RefundId} of {PaymentId}", inbox.NotificationId, refundId, cur.Value.Id);
+                }
+
+                change = refund is null || refund.Status.IsTerminal() ? null : applier.DecideRefund(cur, refund, refundState, now, followUpAttempt: 0);
+            }
+            else
+            {
+                change = applier.Decide(cur, payload.PaymentState(), now, followUpAttempt: 0);
+            }
+
+            return (change ?? new PaymentChange(cur, cur.Value)) with { ProcessedInbox = inbox with { Processed = true } };
         }, cancellationToken);
 
         if (final is { } f && f.Status.IsTerminal())

@@ -3,6 +3,7 @@ using Payments.Core.Apps;
 using Payments.Core.Channels;
 using Payments.Core.Messaging;
 using Payments.Core.Payments.CreatePayment;
+using Payments.Core.Refunds;
 
 namespace Payments.Core.Payments.ProcessChannelRequest;
 
@@ -31,6 +32,12 @@ public sealed class ProcessChannelRequestHandler(
         }
 
         var payment = current.Value;
+        if (message.Kind is ChannelRequestKind.Refund or ChannelRequestKind.RefundQuery)
+        {
+            await RefundAsync(payment, message, cancellationToken);
+            return;
+        }
+
         if (payment.Status.IsTerminal())
         {
             if (message.Kind == ChannelRequestKind.Query)
@@ -67,6 +74,60 @@ public sealed class ProcessChannelRequestHandler(
         {
             await openPayments.RemoveAsync(f, cancellationToken);
         }
+    }
+
+    private async Task RefundAsync(Payment payment, ChannelRequestMessage message, CancellationToken cancellationToken)
+    {
+        string refundId = message.RefundId ?? throw new InvalidOperationException($"{message.Kind} message without a refund id.");
+        var refund = await store.GetRefundAsync(payment.Id, refundId, cancellationToken);
+        if (refund is null || refund.Status.IsTerminal() || (message.Kind == ChannelRequestKind.Refund && refund.Status != Refunds.RefundStatus.Created))
+        {
+            return; // unknown, final, or already at the channel: a repeat
+        }
+
+        var account = await accounts.GetChannelAccountAsync(payment.ChannelAccountId, cancellationToken)
+            ?? throw new InvalidOperationException($"Channel account {payment.ChannelAccountId} of {payment.Id} does not exist.");
+        var channel = channels.FirstOrDefault(c => c.Name == payment.Channel)
+            ?? throw new InvalidOperationException($"No adapter for channel '{payment.Channel}'.");
+
+        ChannelResult<ChannelRefundState> result;
+        int attempt = Math.Max(message.Attempt, 1);
+        if (message.Kind == ChannelRequestKind.Refund)
+        {
+            result = await channel.RefundAsync(account, new ChannelRefundRequest(
+                payment.Id, refund.Id, refund.Amount, payment.Amount, refund.Reason, callbacks.For(payment.Channel, payment.ChannelAccountId)), cancellationToken);
+            if (result is ChannelResult<ChannelRefundState>.Rejected rejected)
+            {
+                // A refusal may hide a refund that exists (a retry after a lost answer): ask before failing.
+                logger.LogInformation("Channel refused refund {RefundId}: {Code} {Message}", refund.Id, rejected.Code, rejected.Message);
+                var query = await channel.QueryRefundAsync(account, payment.Id, refund.Id, cancellationToken);
+                result = query is ChannelResult<ChannelRefundState>.Ok { Value.Status: ChannelRefundStatus.NotFound }
+                    ? new ChannelResult<ChannelRefundState>.Ok(new ChannelRefundState(ChannelRefundStatus.Failed, null, null, null, rejected.Code, rejected.Message))
+                    : query;
+            }
+            else if (result is ChannelResult<ChannelRefundState>.NotSupported)
+            {
+                result = new ChannelResult<ChannelRefundState>.Ok(new ChannelRefundState(ChannelRefundStatus.Failed, null, null, null, "not_supported", $"{payment.Channel} does not support refunds."));
+            }
+        }
+        else
+        {
+            result = await channel.QueryRefundAsync(account, payment.Id, refund.Id, cancellationToken);
+        }
+
+        var now = time.GetUtcNow();
+        await committer.CommitAsync(payment.Id, async cur =>
+        {
+            var r = await store.GetRefundAsync(payment.Id, refundId, cancellationToken);
+            if (r is null || r.Status.IsTerminal())
+            {
+                return null;
+            }
+
+            return result is ChannelResult<ChannelRefundState>.Ok ok
+                ? applier.DecideRefund(cur, r, ok.Value, now, attempt)
+                : applier.RefundFollowUp(cur, r.RecordQuery(now), now, attempt);
+        }, cancellationToken);
     }
 
     private async Task<Payment?> CreateAsync(Payment payment, ChannelAccount account, IPaymentChannel channel, int attempt, CancellationToken cancellationToken)
