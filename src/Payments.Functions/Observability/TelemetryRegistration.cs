@@ -50,7 +50,17 @@ public static class TelemetryRegistration
 
         if (!string.IsNullOrWhiteSpace(azureMonitor))
         {
-            otel.UseAzureMonitorExporter(o => o.ConnectionString = azureMonitor);
+            // The Bicep turns off key-based ingestion (APPLICATIONINSIGHTS_AUTHENTICATION_STRING=Authorization=AAD):
+            // telemetry is then accepted only with an Entra token, from the app's managed identity.
+            bool entra = (configuration["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"] ?? "").Contains("Authorization=AAD", StringComparison.OrdinalIgnoreCase);
+            otel.UseAzureMonitorExporter(o =>
+            {
+                o.ConnectionString = azureMonitor;
+                if (entra)
+                {
+                    o.Credential = new Azure.Identity.DefaultAzureCredential();
+                }
+            });
         }
 
         return services;
