@@ -23,63 +23,89 @@ using Payments.Infrastructure.Storage;
 int total = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 3000;
 int concurrency = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 32;
 string connection = Environment.GetEnvironmentVariable("Storage__ConnectionString") ?? "UseDevelopmentStorage=true";
-string tag = "b" + RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyz", 8);
-var storage = new StorageOptions { ConnectionString = connection, TablePrefix = tag, QueuePrefix = tag + "-" };
-var clients = new StorageClients(storage);
-await clients.EnsureCreatedAsync(Queues.All, CancellationToken.None);
-
-// The app under test: the real function app (relay on, queue consumers off: in Azure they are other functions).
-var app = PaymentsApp.Build(["--urls", "http://127.0.0.1:0", "--Storage:ConnectionString", connection, "--Storage:TablePrefix", tag,
-    "--Storage:QueuePrefix", tag + "-", "--LocalRuntime:Enabled", "false", "--Logging:LogLevel:Default", "Warning"]);
-await app.StartAsync();
-string baseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+// Azurite keeps tables in memory and slows as they grow, so every measurement (warm-ups included)
+// gets tables of its own, created empty; otherwise whichever ran later would look slower.
 const string AppId = "app_bench";
 const string Secret = "sk_bench_secret";
-await new TableDirectories(clients, TimeProvider.System).SaveAppAsync(new AppRecord(AppId, "mch_bench", "Bench", new Dictionary<string, string> { ["wechatpay"] = "ca_bench" },
-    "http://127.0.0.1:9/hook", [Secret], ["whsec_bench"], true), CancellationToken.None);
 
-using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency * 2 }) { BaseAddress = new Uri(baseUrl) };
-
-async Task CreateOverHttpAsync(int i, string run)
+async Task<StorageClients> FreshStorageAsync(string tag)
 {
-    string body = $$$"""{"merchantOrderNo":"{{{run}}}-{{{i}}}","amount":1999,"currency":"CNY","channel":"wechatpay","method":"qr","subject":"Bench order {{{i}}}","metadata":{"cart":"c-{{{i}}}"}}""";
-    byte[] bytes = Encoding.UTF8.GetBytes(body);
-    using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/payments") { Content = new ByteArrayContent(bytes) };
-    request.Content.Headers.ContentType = new("application/json");
-    request.Headers.TryAddWithoutValidation("Authorization", HmacAuthentication.AuthorizationHeader(
-        AppId, Secret, "POST", "/api/v1/payments", DateTimeOffset.UtcNow.ToUnixTimeSeconds(), RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyz0123456789", 24), bytes));
-    using var response = await http.SendAsync(request);
-    if (response.StatusCode != HttpStatusCode.Accepted)
+    var clients = new StorageClients(new StorageOptions { ConnectionString = connection, TablePrefix = tag, QueuePrefix = tag + "-" });
+    await clients.EnsureCreatedAsync(Queues.All, CancellationToken.None);
+    await new TableDirectories(clients, TimeProvider.System).SaveAppAsync(new AppRecord(AppId, "mch_bench", "Bench", new Dictionary<string, string> { ["wechatpay"] = "ca_bench" },
+        "http://127.0.0.1:9/hook", [Secret], ["whsec_bench"], true), CancellationToken.None);
+    return clients;
+}
+
+// Creates over HTTP against the real function app (relay on, queue consumers off: in Azure they are other functions).
+async Task<Result> MeasureHttpAsync(int count)
+{
+    string tag = "b" + RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyz", 8);
+    var clients = await FreshStorageAsync(tag);
+    var app = PaymentsApp.Build(["--urls", "http://127.0.0.1:0", "--Storage:ConnectionString", connection, "--Storage:TablePrefix", tag,
+        "--Storage:QueuePrefix", tag + "-", "--LocalRuntime:Enabled", "false", "--Logging:LogLevel:Default", "Warning"]);
+    await app.StartAsync();
+    string baseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+    using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency * 2 }) { BaseAddress = new Uri(baseUrl) };
+    try
     {
-        throw new InvalidOperationException($"create {i}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        return await MeasureAsync("http", count, async (i, run) =>
+        {
+            string body = $$$"""{"merchantOrderNo":"{{{run}}}-{{{i}}}","amount":1999,"currency":"CNY","channel":"wechatpay","method":"qr","subject":"Bench order {{{i}}}","metadata":{"cart":"c-{{{i}}}"}}""";
+            byte[] bytes = Encoding.UTF8.GetBytes(body);
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/payments") { Content = new ByteArrayContent(bytes) };
+            request.Content.Headers.ContentType = new("application/json");
+            request.Headers.TryAddWithoutValidation("Authorization", HmacAuthentication.AuthorizationHeader(
+                AppId, Secret, "POST", "/api/v1/payments", DateTimeOffset.UtcNow.ToUnixTimeSeconds(), RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyz0123456789", 24), bytes));
+            using var response = await http.SendAsync(request);
+            if (response.StatusCode != HttpStatusCode.Accepted)
+            {
+                throw new InvalidOperationException($"create {i}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            }
+        });
+    }
+    finally
+    {
+        await app.StopAsync();
+        await app.DisposeAsync();
+        await clients.DeleteAllAsync(Queues.All, CancellationToken.None);
     }
 }
 
 // The baseline: the same payment entity and outbox row, inserted as one entity-group transaction
 // through the same adapter, with a relay that never publishes.
-var inertRelay = new OutboxRelay(new NeverPublisher(), clients, NullLogger<OutboxRelay>.Instance);
-var rawStore = new TablePaymentStore(clients, inertRelay, TimeProvider.System);
-var handlerTime = TimeProvider.System;
-async Task InsertRawAsync(int i, string run)
+async Task<Result> MeasureRawAsync(int count)
 {
-    var now = handlerTime.GetUtcNow();
-    string orderNo = $"{run}-{i}";
-    string id = Ids.PaymentId(AppId, orderNo);
-    var payment = new Payment
+    var clients = await FreshStorageAsync("b" + RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyz", 8));
+    var store = new TablePaymentStore(clients, new OutboxRelay(new NeverPublisher(), clients, NullLogger<OutboxRelay>.Instance), TimeProvider.System);
+    try
     {
-        Id = id, AppId = AppId, MerchantId = "mch_bench", MerchantOrderNo = orderNo, Amount = new Money(1999, Currency.CNY),
-        Channel = "wechatpay", Method = "qr", Subject = $"Bench order {i}", NotifyUrl = "http://127.0.0.1:9/hook",
-        Metadata = new Dictionary<string, string> { ["cart"] = $"c-{i}" }, ChannelAccountId = "ca_bench", RequestHash = "h",
-        ExpiresAt = now.AddMinutes(30), CreatedAt = now, UpdatedAt = now,
-    };
-    var (outcome, _) = await rawStore.CreateAsync(payment, [ChannelRequests.Message(id, ChannelRequestKind.Create, 0)], CancellationToken.None);
-    if (outcome != CreateOutcome.Created)
+        return await MeasureAsync("raw", count, async (i, run) =>
+        {
+            var now = TimeProvider.System.GetUtcNow();
+            string orderNo = $"{run}-{i}";
+            string id = Ids.PaymentId(AppId, orderNo);
+            var payment = new Payment
+            {
+                Id = id, AppId = AppId, MerchantId = "mch_bench", MerchantOrderNo = orderNo, Amount = new Money(1999, Currency.CNY),
+                Channel = "wechatpay", Method = "qr", Subject = $"Bench order {i}", NotifyUrl = "http://127.0.0.1:9/hook",
+                Metadata = new Dictionary<string, string> { ["cart"] = $"c-{i}" }, ChannelAccountId = "ca_bench", RequestHash = "h",
+                ExpiresAt = now.AddMinutes(30), CreatedAt = now, UpdatedAt = now,
+            };
+            var (outcome, _) = await store.CreateAsync(payment, [ChannelRequests.Message(id, ChannelRequestKind.Create, 0)], CancellationToken.None);
+            if (outcome != CreateOutcome.Created)
+            {
+                throw new InvalidOperationException("raw insert collided");
+            }
+        });
+    }
+    finally
     {
-        throw new InvalidOperationException("raw insert collided");
+        await clients.DeleteAllAsync(Queues.All, CancellationToken.None);
     }
 }
 
-async Task<Result> MeasureAsync(string name, Func<int, string, Task> operation, int count)
+async Task<Result> MeasureAsync(string name, int count, Func<int, string, Task> operation)
 {
     string run = name + "-" + Guid.NewGuid().ToString("N")[..8];
     var latencies = new double[count];
@@ -101,20 +127,20 @@ async Task<Result> MeasureAsync(string name, Func<int, string, Task> operation, 
 }
 
 Console.WriteLine($"Warming up ({Math.Min(300, total)} of each)...");
-await MeasureAsync("warm-raw", InsertRawAsync, Math.Min(300, total));
-await MeasureAsync("warm-http", CreateOverHttpAsync, Math.Min(300, total));
+await MeasureRawAsync(Math.Min(300, total));
+await MeasureHttpAsync(Math.Min(300, total));
 
-// Interleave the two, twice, so drift of a shared machine hits both alike.
+// Alternate the two, twice, so drift of a shared machine hits both alike.
 var raws = new List<Result>();
 var creates = new List<Result>();
 for (int round = 0; round < 2; round++)
 {
-    raws.Add(await MeasureAsync("raw", InsertRawAsync, total));
-    creates.Add(await MeasureAsync("http", CreateOverHttpAsync, total));
+    raws.Add(await MeasureRawAsync(total));
+    creates.Add(await MeasureHttpAsync(total));
 }
 
 Console.WriteLine();
-Console.WriteLine($"{total} operations per round, {concurrency} concurrent clients, 2 rounds, Azurite at {connection}");
+Console.WriteLine($"{total} operations per round, {concurrency} concurrent clients, 2 rounds, fresh tables for each, Azurite at {connection}");
 Console.WriteLine($"{"",-44}{"ops/s",10}{"p50 ms",10}{"p99 ms",10}{"max ms",10}");
 foreach (var r in raws.Concat(creates))
 {
@@ -126,9 +152,6 @@ double ratio = creates.Average(c => c.PerSecond) / raws.Average(r => r.PerSecond
 Console.WriteLine();
 Console.WriteLine($"throughput ratio HTTP create / raw insert: {ratio:0.00} (target >= 0.70)");
 Console.WriteLine($"HTTP create p99: {creates.Max(c => c.P99):0.0} ms (target < 50 ms)");
-
-await app.StopAsync();
-await clients.DeleteAllAsync(Queues.All, CancellationToken.None);
 
 internal sealed record Result(string Name, double PerSecond, double P50, double P99, double Max);
 

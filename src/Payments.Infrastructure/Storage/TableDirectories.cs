@@ -72,32 +72,120 @@ public sealed class TableDirectories(StorageClients clients, TimeProvider time) 
     }
 }
 
-/// <summary>Nonces per app in Table Storage, so a replay is caught by whichever instance it reaches.</summary>
+/// <summary>Nonces per app in Table Storage, so a replay is caught by whichever instance it reaches.
+/// Every request writes one, so writes are group-committed: while one entity-group transaction of an
+/// app's nonces is in flight, the next requests' nonces gather and go in the next one (same partition,
+/// up to 100). A batch that fails for any reason (a replayed nonce in it, say) is redone one by one,
+/// which decides each nonce exactly as a lone insert would.</summary>
 public sealed class TableNonceStore(StorageClients clients, TimeProvider time) : INonceStore
 {
     /// <summary>A nonce may be reused once its first use is surely outside the ±300 s window.</summary>
     public static readonly TimeSpan Retention = TimeSpan.FromSeconds(660);
 
-    public async Task<bool> TryUseAsync(string appId, string nonce, DateTimeOffset requestTime, CancellationToken cancellationToken)
+    private const int MaxBatch = 100;
+
+    private sealed record Claim(TableEntity Entity, TaskCompletionSource<bool> Result);
+
+    private sealed class AppQueue
     {
-        string claim = Guid.NewGuid().ToString("N");
-        var entity = new TableEntity(appId, nonce) { ["RequestTime"] = requestTime, ["UsedAt"] = time.GetUtcNow(), ["Claim"] = claim };
+        public readonly List<Claim> Pending = [];
+        public bool Flushing;
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, AppQueue> _queues = new();
+
+    public Task<bool> TryUseAsync(string appId, string nonce, DateTimeOffset requestTime, CancellationToken cancellationToken)
+    {
+        var claim = new Claim(
+            new TableEntity(appId, nonce) { ["RequestTime"] = requestTime, ["UsedAt"] = time.GetUtcNow(), ["Claim"] = Guid.NewGuid().ToString("N") },
+            new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously));
+        var queue = _queues.GetOrAdd(appId, _ => new AppQueue());
+        bool flush;
+        lock (queue)
+        {
+            queue.Pending.Add(claim);
+            flush = !queue.Flushing;
+            queue.Flushing = true;
+        }
+
+        if (flush)
+        {
+            _ = FlushAsync(queue);
+        }
+
+        return claim.Result.Task.WaitAsync(cancellationToken);
+    }
+
+    private async Task FlushAsync(AppQueue queue)
+    {
+        while (true)
+        {
+            List<Claim> batch;
+            lock (queue)
+            {
+                if (queue.Pending.Count == 0)
+                {
+                    queue.Flushing = false;
+                    return;
+                }
+
+                batch = queue.Pending.Take(MaxBatch).ToList();
+                queue.Pending.RemoveRange(0, batch.Count);
+            }
+
+            try
+            {
+                if (batch.Count > 1 && batch.Select(c => c.Entity.RowKey).Distinct(StringComparer.Ordinal).Count() == batch.Count)
+                {
+                    try
+                    {
+                        await clients.Nonces.SubmitTransactionAsync(batch.Select(c => new TableTransactionAction(TableTransactionActionType.Add, c.Entity)), CancellationToken.None);
+                        batch.ForEach(c => c.Result.TrySetResult(true));
+                        continue;
+                    }
+                    catch (Exception e) when (e is TableTransactionFailedException or RequestFailedException)
+                    {
+                        // Decide each one on its own below.
+                    }
+                }
+
+                await Task.WhenAll(batch.Select(async c =>
+                {
+                    try
+                    {
+                        c.Result.TrySetResult(await TryUseOneAsync(c.Entity));
+                    }
+                    catch (Exception e)
+                    {
+                        c.Result.TrySetException(e);
+                    }
+                }));
+            }
+            catch (Exception e)
+            {
+                batch.ForEach(c => c.Result.TrySetException(e));
+            }
+        }
+    }
+
+    private async Task<bool> TryUseOneAsync(TableEntity entity)
+    {
         try
         {
-            await clients.Nonces.AddEntityAsync(entity, cancellationToken);
+            await clients.Nonces.AddEntityAsync(entity);
             return true;
         }
         catch (RequestFailedException e) when (e.Status == 409)
         {
-            var existing = await clients.Nonces.GetEntityIfExistsAsync<TableEntity>(appId, nonce, cancellationToken: cancellationToken);
+            var existing = await clients.Nonces.GetEntityIfExistsAsync<TableEntity>(entity.PartitionKey, entity.RowKey);
             if (!existing.HasValue || existing.Value is null)
             {
                 return false; // deleted meanwhile by clean-up: refuse rather than race
             }
 
-            if (existing.Value.GetString("Claim") == claim)
+            if (existing.Value.GetString("Claim") == entity.GetString("Claim"))
             {
-                return true; // an SDK retry of our own insert
+                return true; // a retry of our own insert (SDK retry, or the batch that actually went through)
             }
 
             if (time.GetUtcNow() - existing.Value.GetDateTimeOffset("UsedAt") < Retention)
@@ -107,7 +195,7 @@ public sealed class TableNonceStore(StorageClients clients, TimeProvider time) :
 
             try
             {
-                await clients.Nonces.UpdateEntityAsync(entity, existing.Value.ETag, TableUpdateMode.Replace, cancellationToken);
+                await clients.Nonces.UpdateEntityAsync(entity, existing.Value.ETag, TableUpdateMode.Replace);
                 return true;
             }
             catch (RequestFailedException re) when (re.Status is 412 or 404)

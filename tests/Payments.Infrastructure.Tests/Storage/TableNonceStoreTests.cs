@@ -33,4 +33,20 @@ public class TableNonceStoreTests(StoreFixture fx) : IClassFixture<StoreFixture>
         clock.Advance(TableNonceStore.Retention);
         Assert.True(await store.TryUseAsync("app_r", "nonce-reuse-0000001", clock.GetUtcNow(), default));
     }
+
+    [Fact]
+    public async Task GroupCommittedNoncesAreDecidedOneByOneWhenAReplayIsAmongThem()
+    {
+        var store = new TableNonceStore(fx.Clients, TimeProvider.System);
+        Assert.True(await store.TryUseAsync("app_g", "nonce-replayed-00001", DateTimeOffset.UtcNow, default));
+
+        // Fresh nonces and replays of a used one arrive together and share batches.
+        var fresh = Enumerable.Range(0, 60).Select(i => store.TryUseAsync("app_g", $"nonce-fresh-{i:D6}", DateTimeOffset.UtcNow, default)).ToList();
+        var replays = Enumerable.Range(0, 10).Select(_ => store.TryUseAsync("app_g", "nonce-replayed-00001", DateTimeOffset.UtcNow, default)).ToList();
+
+        Assert.All(await Task.WhenAll(fresh), Assert.True);
+        Assert.All(await Task.WhenAll(replays), Assert.False);
+        var again = await Task.WhenAll(Enumerable.Range(0, 60).Select(i => store.TryUseAsync("app_g", $"nonce-fresh-{i:D6}", DateTimeOffset.UtcNow, default)));
+        Assert.All(again, Assert.False);
+    }
 }
