@@ -16,7 +16,7 @@ cleanup() {
   echo
   echo "Stopping..."
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  [ -n "$STARTED_AZURITE_PID" ] && kill $STARTED_AZURITE_PID 2>/dev/null
+  stop_azurite
   wait 2>/dev/null
   echo "Stopped."
 }

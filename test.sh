@@ -7,7 +7,7 @@ cd "$root"
 ensure_npm "$root"
 azurite_dir=$(mktemp -d)
 ensure_azurite "$root" "$azurite_dir" memory
-cleanup() { [ -n "$STARTED_AZURITE_PID" ] && kill $STARTED_AZURITE_PID 2>/dev/null; wait 2>/dev/null; rm -rf "$azurite_dir"; }
+cleanup() { stop_azurite; wait 2>/dev/null; rm -rf "$azurite_dir"; }
 trap cleanup EXIT
 
 log=$(mktemp)

@@ -6,5 +6,5 @@ cd "$root"
 ensure_npm "$root"
 azurite_dir=$(mktemp -d)
 ensure_azurite "$root" "$azurite_dir" memory
-trap '[ -n "$STARTED_AZURITE_PID" ] && kill $STARTED_AZURITE_PID 2>/dev/null; rm -rf "$azurite_dir"' EXIT
+trap 'stop_azurite; rm -rf "$azurite_dir"' EXIT
 dotnet run -c Release --project bench/Payments.Bench -- "$@"

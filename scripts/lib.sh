@@ -47,3 +47,19 @@ ensure_azurite() {
   echo "Azurite did not start; see $location/*.log" >&2
   exit 1
 }
+
+# Stops the Azurite processes ensure_azurite started. Azurite's graceful close can wait half a minute
+# for idle keep-alive connections; give it a few seconds, then end it (a development emulator).
+stop_azurite() {
+  [ -n "$STARTED_AZURITE_PID" ] || return 0
+  kill $STARTED_AZURITE_PID 2>/dev/null
+  for _ in $(seq 1 50); do
+    local alive=""
+    for pid in $STARTED_AZURITE_PID; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ -z "$alive" ] && return 0
+    sleep 0.1
+  done
+  kill -9 $STARTED_AZURITE_PID 2>/dev/null
+  return 0
+}
+

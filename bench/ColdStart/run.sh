@@ -16,7 +16,7 @@ ensure_azurite "$root" "$azurite_dir" memory
 sandbox_pid=""
 cleanup() {
   [ -n "$sandbox_pid" ] && kill "$sandbox_pid" 2>/dev/null
-  [ -n "$STARTED_AZURITE_PID" ] && kill $STARTED_AZURITE_PID 2>/dev/null
+  stop_azurite
   rm -rf "$azurite_dir"
 }
 trap cleanup EXIT
