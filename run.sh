@@ -24,7 +24,8 @@ trap cleanup INT TERM EXIT
 
 echo "Installing npm packages and building..."
 ensure_npm "$root"
-dotnet build Functions.sln -c Release -nologo -v quiet -clp:ErrorsOnly
+# No build servers: they would outlive Ctrl+C in this process group.
+dotnet build Functions.sln -c Release -nologo -v quiet -clp:ErrorsOnly -nodeReuse:false -p:UseSharedCompilation=false
 ensure_azurite "$root" "$root/.local/azurite" disk
 
 bin=bin/Release/net10.0
