@@ -113,7 +113,8 @@ public static class PaymentsApi
         return refused is not null ? Problems.From(refused) : TypedResults.Accepted($"/api/v1/payments/{id}", PaymentDto.From(final!));
     }
 
-    private static async Task<Payment?> LoadOwnAsync(HttpContext http, string id, IPaymentStore store, CancellationToken cancellationToken)
+    /// <summary>The caller's own payment, or null: another app's payment is indistinguishable from none.</summary>
+    internal static async Task<Payment?> LoadOwnAsync(HttpContext http, string id, IPaymentStore store, CancellationToken cancellationToken)
     {
         if (!id.StartsWith("pay_", StringComparison.Ordinal) || id.Length > 64)
         {

@@ -66,8 +66,7 @@ public static class RefundsApi
             return Problems.Invalid("limit", "Must be between 1 and 100.");
         }
 
-        var payment = id.StartsWith("pay_", StringComparison.Ordinal) ? await store.GetAsync(id, cancellationToken) : null;
-        if (payment is null || payment.Value.AppId != http.App().Id)
+        if (await PaymentsApi.LoadOwnAsync(http, id, store, cancellationToken) is null)
         {
             return Problems.NotFound("payment");
         }
@@ -98,8 +97,9 @@ public static class RefundsApi
             return Problems.NotFound("refund");
         }
 
-        var payment = await store.GetAsync(paymentId, cancellationToken);
-        var refund = payment is not null && payment.Value.AppId == http.App().Id ? await store.GetRefundAsync(paymentId, id, cancellationToken) : null;
+        var refund = await PaymentsApi.LoadOwnAsync(http, paymentId, store, cancellationToken) is not null
+            ? await store.GetRefundAsync(paymentId, id, cancellationToken)
+            : null;
         return refund is null ? Problems.NotFound("refund") : TypedResults.Ok(RefundDto.From(refund));
     }
 }
