@@ -5,12 +5,16 @@ using Azure.Data.Tables;
 using Payments.Core;
 using Payments.Core.Apps;
 using Payments.Core.Channels;
+using Payments.Infrastructure.Keys;
 
 namespace Payments.Infrastructure.Storage;
 
 /// <summary>Apps and channel accounts, read through a short cache: every request needs its app, and
-/// a change (rotation, suspension) may take this long to reach every instance.</summary>
-public sealed class TableDirectories(StorageClients clients, TimeProvider time) : IAppDirectory, IChannelAccountDirectory
+/// a change (rotation, suspension) may take this long to reach every instance.
+/// <para>App secrets, webhook secrets and channel credentials are stored envelope-encrypted
+/// (<see cref="SecretProtector"/>), each bound to its record and field; the cache holds them opened.
+/// A record written before encryption fails to read with <see cref="ProtectedSecretException"/>.</para></summary>
+public sealed class TableDirectories(StorageClients clients, SecretProtector secrets, TimeProvider time) : IAppDirectory, IChannelAccountDirectory
 {
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(30);
 
@@ -31,7 +35,8 @@ public sealed class TableDirectories(StorageClients clients, TimeProvider time) 
         {
             var r = JsonSerializer.Deserialize(response.Value.GetString("Data"), StorageJson.Default.AppRecord)!;
             app = new App(r.Id, r.MerchantId, r.Name, r.ChannelAccounts, r.NotifyUrl,
-                r.AppSecrets.Select(s => new Secret(s)).ToList(), r.WebhookSecrets.Select(s => new Secret(s)).ToList(), r.Active);
+                await OpenAllAsync(r.AppSecrets, AppSecretsContext(r.Id), cancellationToken),
+                await OpenAllAsync(r.WebhookSecrets, WebhookSecretsContext(r.Id), cancellationToken), r.Active, r.PreviousSecretsValidUntil);
         }
 
         _apps[appId] = (now, app);
@@ -51,24 +56,94 @@ public sealed class TableDirectories(StorageClients clients, TimeProvider time) 
         if (response.HasValue && response.Value is not null)
         {
             var r = JsonSerializer.Deserialize(response.Value.GetString("Data"), StorageJson.Default.ChannelAccountRecord)!;
-            account = new ChannelAccount(r.Id, r.Channel, r.Mode, r.MerchantId, new Uri(r.Endpoint),
-                r.Credentials.ToDictionary(kv => kv.Key, kv => new Secret(kv.Value)));
+            var credentials = new Dictionary<string, Secret>(StringComparer.Ordinal);
+            foreach (var (name, value) in r.Credentials)
+            {
+                credentials[name] = new Secret(await secrets.UnprotectAsync(value, CredentialContext(r.Id, name), cancellationToken));
+            }
+
+            account = new ChannelAccount(r.Id, r.Channel, r.Mode, r.MerchantId, new Uri(r.Endpoint), credentials);
         }
 
         _accounts[channelAccountId] = (now, account);
         return account;
     }
 
+    /// <summary>Stores an app given with its secrets in plain text; they are encrypted before they leave.</summary>
     public async Task SaveAppAsync(AppRecord app, CancellationToken cancellationToken)
     {
-        await clients.Apps.UpsertEntityAsync(new TableEntity(app.Id, "app") { ["Data"] = JsonSerializer.Serialize(app, StorageJson.Default.AppRecord) }, TableUpdateMode.Replace, cancellationToken);
+        var stored = app with
+        {
+            AppSecrets = await SealAllAsync(app.AppSecrets, AppSecretsContext(app.Id), cancellationToken),
+            WebhookSecrets = await SealAllAsync(app.WebhookSecrets, WebhookSecretsContext(app.Id), cancellationToken),
+        };
+        await clients.Apps.UpsertEntityAsync(new TableEntity(app.Id, "app") { ["Data"] = JsonSerializer.Serialize(stored, StorageJson.Default.AppRecord) }, TableUpdateMode.Replace, cancellationToken);
         _apps.TryRemove(app.Id, out _);
     }
 
+    /// <summary>Stores a channel account given with its credentials in plain text; they are encrypted before they leave.</summary>
     public async Task SaveChannelAccountAsync(ChannelAccountRecord account, CancellationToken cancellationToken)
     {
-        await clients.ChannelAccounts.UpsertEntityAsync(new TableEntity(account.Id, "account") { ["Data"] = JsonSerializer.Serialize(account, StorageJson.Default.ChannelAccountRecord) }, TableUpdateMode.Replace, cancellationToken);
+        var credentials = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, value) in account.Credentials)
+        {
+            credentials[name] = await secrets.ProtectAsync(value, CredentialContext(account.Id, name), cancellationToken);
+        }
+
+        var stored = account with { Credentials = credentials };
+        await clients.ChannelAccounts.UpsertEntityAsync(new TableEntity(account.Id, "account") { ["Data"] = JsonSerializer.Serialize(stored, StorageJson.Default.ChannelAccountRecord) }, TableUpdateMode.Replace, cancellationToken);
         _accounts.TryRemove(account.Id, out _);
+    }
+
+    /// <summary>Every channel account's public facts (never its credentials), for the admin API and routing.</summary>
+    public async IAsyncEnumerable<ChannelAccountRecord> ListChannelAccountsAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var e in clients.ChannelAccounts.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"RowKey eq {"account"}"), cancellationToken: cancellationToken))
+        {
+            var r = JsonSerializer.Deserialize(e.GetString("Data"), StorageJson.Default.ChannelAccountRecord)!;
+            yield return r with { Credentials = [] };
+        }
+    }
+
+    /// <summary>An app's stored facts with its secrets still sealed (for the admin API, which never shows them).</summary>
+    public async Task<AppRecord?> GetAppRecordAsync(string appId, CancellationToken cancellationToken)
+    {
+        if (!RowKeys.IsSafeKey(appId))
+        {
+            return null;
+        }
+
+        var response = await clients.Apps.GetEntityIfExistsAsync<TableEntity>(appId, "app", cancellationToken: cancellationToken);
+        return response.HasValue && response.Value is { } e ? JsonSerializer.Deserialize(e.GetString("Data"), StorageJson.Default.AppRecord) : null;
+    }
+
+    // Contexts bind each sealed value to its record and field: copied elsewhere, it does not open.
+    private static string AppSecretsContext(string appId) => $"apps/{appId}/appSecrets";
+
+    private static string WebhookSecretsContext(string appId) => $"apps/{appId}/webhookSecrets";
+
+    private static string CredentialContext(string accountId, string name) => $"channel-accounts/{accountId}/credentials/{name}";
+
+    private async Task<List<string>> SealAllAsync(List<string> values, string context, CancellationToken cancellationToken)
+    {
+        var sealedValues = new List<string>(values.Count);
+        foreach (string value in values)
+        {
+            sealedValues.Add(await secrets.ProtectAsync(value, context, cancellationToken));
+        }
+
+        return sealedValues;
+    }
+
+    private async Task<List<Secret>> OpenAllAsync(List<string> values, string context, CancellationToken cancellationToken)
+    {
+        var opened = new List<Secret>(values.Count);
+        foreach (string value in values)
+        {
+            opened.Add(new Secret(await secrets.UnprotectAsync(value, context, cancellationToken)));
+        }
+
+        return opened;
     }
 }
 
@@ -211,14 +286,22 @@ public sealed class TableOpenPaymentIndex(StorageClients clients) : Core.Payment
 {
     private static string Bucket(DateTimeOffset t) => t.UtcDateTime.ToString("yyyyMMddHH", System.Globalization.CultureInfo.InvariantCulture);
 
-    public Task AddAsync(Core.Payments.Payment payment, CancellationToken cancellationToken) =>
-        clients.OpenPayments.UpsertEntityAsync(new TableEntity(Bucket(payment.CreatedAt), payment.Id) { ["CreatedAt"] = payment.CreatedAt }, TableUpdateMode.Replace, cancellationToken);
+    public Task AddAsync(Core.Payments.Payment payment, CancellationToken cancellationToken) => AddAsync(payment.Id, payment.CreatedAt, cancellationToken);
 
-    public async Task RemoveAsync(Core.Payments.Payment payment, CancellationToken cancellationToken)
+    public Task RemoveAsync(Core.Payments.Payment payment, CancellationToken cancellationToken) => RemoveAsync(payment.Id, payment.CreatedAt, cancellationToken);
+
+    public Task AddAsync(Core.Refunds.Refund refund, CancellationToken cancellationToken) => AddAsync(refund.Id, refund.CreatedAt, cancellationToken);
+
+    public Task RemoveAsync(Core.Refunds.Refund refund, CancellationToken cancellationToken) => RemoveAsync(refund.Id, refund.CreatedAt, cancellationToken);
+
+    private Task AddAsync(string id, DateTimeOffset createdAt, CancellationToken cancellationToken) =>
+        clients.OpenPayments.UpsertEntityAsync(new TableEntity(Bucket(createdAt), id) { ["CreatedAt"] = createdAt }, TableUpdateMode.Replace, cancellationToken);
+
+    private async Task RemoveAsync(string id, DateTimeOffset createdAt, CancellationToken cancellationToken)
     {
         try
         {
-            await clients.OpenPayments.DeleteEntityAsync(Bucket(payment.CreatedAt), payment.Id, ETag.All, cancellationToken);
+            await clients.OpenPayments.DeleteEntityAsync(Bucket(createdAt), id, ETag.All, cancellationToken);
         }
         catch (RequestFailedException e) when (e.Status == 404)
         {
