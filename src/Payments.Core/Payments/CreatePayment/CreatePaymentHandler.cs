@@ -11,7 +11,7 @@ public sealed record CreatePaymentResult(Payment Payment, bool Created);
 
 /// <summary>Creates a payment idempotently on (app, merchantOrderNo): the payment id is derived
 /// from them, so concurrent identical creates collide on insert and exactly one wins.</summary>
-public sealed class CreatePaymentHandler(IPaymentStore store, TimeProvider time, PaymentSchedules schedules, PaymentsMetrics? metrics = null)
+public sealed class CreatePaymentHandler(IPaymentStore store, TimeProvider time, PaymentSchedules schedules, PaymentsMetrics? metrics = null, Risk.RiskCheck? riskCheck = null)
 {
     public async Task<Result<CreatePaymentResult>> HandleAsync(App app, CreatePaymentCommand command, CancellationToken cancellationToken)
     {
@@ -40,6 +40,16 @@ public sealed class CreatePaymentHandler(IPaymentStore store, TimeProvider time,
             activity.SetTag(PaymentsTelemetry.CorrelationTag, correlationId).SetTag(PaymentsTelemetry.PaymentIdTag, id);
         }
 
+        // Denied means nothing is stored; null means the payment exists and the insert below finds it.
+        var risk = riskCheck is null ? null : await riskCheck.AssessAsync(
+            new Risk.RiskSubject(app.MerchantId, id, new Money(command.Amount!.Value, Currency.Parse(command.Currency!)), command.Payer?.Id, command.Payer?.Ip, now),
+            async ct => await store.GetAsync(id, ct) is not null,
+            cancellationToken);
+        if (risk is { Action: Risk.RiskAction.Deny })
+        {
+            return risk.ToProblem();
+        }
+
         var payment = new Payment
         {
             Id = id,
@@ -61,6 +71,7 @@ public sealed class CreatePaymentHandler(IPaymentStore store, TimeProvider time,
             CreatedAt = now,
             UpdatedAt = now,
             TraceParent = PaymentsTelemetry.CurrentTraceParent(),
+            Risk = risk,
         };
 
         // One message on the request path; the create consumer schedules the expiry and follow-ups.
