@@ -11,7 +11,7 @@ public sealed class FaultValidationTests(SharedSandbox shared) : IClassFixture<S
     private readonly SandboxHost _sandbox = shared.Host;
 
     [Theory]
-    [InlineData("alipay", "create", "error")]
+    [InlineData("nosuchpay", "create", "error")]
     [InlineData("wechatpay", "pay", "error")]
     [InlineData("wechatpay", "create", "explode")]
     [InlineData("wechatpay", "create", "drop")]

@@ -22,6 +22,7 @@ internal sealed record FaultView(string Channel, string Operation, string Mode, 
 internal static class FaultNames
 {
     public const string WeChatPay = "wechatpay";
+    public const string Alipay = "alipay";
 
     public const string Create = "create";
     public const string Query = "query";
@@ -31,11 +32,10 @@ internal static class FaultNames
     public const string Notify = "notify";
     public const string Statement = "statement";
 
-    // Statement has no endpoint yet; faults for it are still accepted so adapter tests written
-    // ahead of it don't have to change when it lands.
+    // Statement faults apply to the bill application (GET /v3/bill/tradebill), not to the download.
     public static readonly string[] Operations = [Create, Query, Close, Refund, RefundQuery, Notify, Statement];
 
-    public static readonly string[] Channels = [WeChatPay];
+    public static readonly string[] Channels = [WeChatPay, Alipay];
 
     public static string ModeName(FaultMode mode) => mode.ToString().ToLowerInvariant();
 }

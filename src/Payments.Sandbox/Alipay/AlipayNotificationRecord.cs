@@ -1,0 +1,41 @@
+namespace Payments.Sandbox.Alipay;
+
+/// <summary>
+/// One trade_status_sync notification. The form is built and signed once, so every retry carries
+/// the same notify_id and parameters, as Alipay's retries do.
+/// </summary>
+internal sealed class AlipayNotificationRecord(
+    string notifyId, string tradeStatus, string? outBizNo, string notifyUrl, byte[] body, bool duplicate, bool dropped)
+{
+    private readonly Lock _gate = new();
+    private int _attempts;
+    private int _deliveries;
+    private bool _acknowledged;
+
+    public string NotifyId { get; } = notifyId;
+
+    public string NotifyUrl { get; } = notifyUrl;
+
+    public byte[] Body { get; } = body;
+
+    /// <summary>Each attempt is sent twice, to rehearse the receiver's de-duplication.</summary>
+    public bool Duplicate { get; } = duplicate;
+
+    public void RecordAttempt(int deliveries, bool acknowledged)
+    {
+        lock (_gate)
+        {
+            _attempts++;
+            _deliveries += deliveries;
+            _acknowledged |= acknowledged;
+        }
+    }
+
+    public AlipayNotificationInspection Inspect()
+    {
+        lock (_gate)
+        {
+            return new AlipayNotificationInspection(NotifyId, tradeStatus, outBizNo, _attempts, _deliveries, _acknowledged, dropped);
+        }
+    }
+}
