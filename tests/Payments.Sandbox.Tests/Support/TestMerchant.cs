@@ -133,6 +133,22 @@ internal sealed class TestMerchant(
         return new WireResponse((int)response.StatusCode, Encoding.UTF8.GetString(responseBytes));
     }
 
+    /// <summary>A signed GET whose answer is not checked for a signature: the bill download is served unsigned.</summary>
+    public async Task<(int Status, byte[] Body)> GetUnsignedAnswerAsync(string url)
+    {
+        var uri = new Uri(url);
+        var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        var nonce = RandomNumberGenerator.GetHexString(32);
+        var message = Encoding.UTF8.GetBytes($"GET\n{uri.PathAndQuery}\n{timestamp}\n{nonce}\n\n");
+        var signature = Convert.ToBase64String(key.SignData(message, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1));
+        using var request = new HttpRequestMessage(HttpMethod.Get, uri.PathAndQuery);
+        request.Headers.TryAddWithoutValidation(
+            "Authorization",
+            $"WECHATPAY2-SHA256-RSA2048 mchid=\"{MchId}\",nonce_str=\"{nonce}\",timestamp=\"{timestamp}\",serial_no=\"{serialNo}\",signature=\"{signature}\"");
+        using var response = await http.SendAsync(request);
+        return ((int)response.StatusCode, await response.Content.ReadAsByteArrayAsync());
+    }
+
     /// <summary>Checks the channel's signature on an answer or a notification.</summary>
     public void AssertSignedByPlatform(IReadOnlyDictionary<string, string> headers, byte[] body)
     {
