@@ -46,7 +46,9 @@ wait_for http://127.0.0.1:7072/health "The sandbox"
 dotnet "src/Payments.Functions/$bin/Payments.Functions.dll" seed-demo \
   --sandbox http://127.0.0.1:7072 --api http://127.0.0.1:7071 --out .local/demo.json
 
+operator_key=$(node -e 'process.stdout.write(require("./.local/demo.json").operatorKey)')
 LocalRuntime__Enabled=true Payments__PublicBaseUrl=http://127.0.0.1:7071/ \
+  Operators__Keys__0__Name=local-admin Operators__Keys__0__Role=Admin Operators__Keys__0__Key="$operator_key" \
   dotnet "src/Payments.Functions/$bin/Payments.Functions.dll" --urls http://127.0.0.1:7071 > >(tee .local/functions.log) 2>&1 &
 pids+=($!)
 wait_for http://127.0.0.1:7071/api/health "The function app"
@@ -68,6 +70,8 @@ cat <<MSG
  Refund part of it:
    node scripts/signed-request.mjs POST /api/v1/payments/<id>/refunds '{"merchantRefundNo":"r-1","amount":500}'
  Webhooks the demo app received (signature-checked): curl http://127.0.0.1:7071/demo/webhooks
+ Operators (admin key = operatorKey in .local/demo.json):
+   curl -H "Authorization: Bearer \$(node -p 'require("./.local/demo.json").operatorKey')" http://127.0.0.1:7071/api/v1/admin/exceptions
 
  Ctrl+C stops everything.
 ==========================================================================================

@@ -73,7 +73,12 @@ var tableNames = [
   'channelaccounts'
   'nonces'
   'openpayments'
-  'unmatchedcallbacks'
+  'exceptions'
+  'audit'
+  'merchants'
+  'reconindex'
+  'riskrules'
+  'riskcounters'
 ]
 
 var tags = {
@@ -153,6 +158,7 @@ module functionApp 'modules/functionapp.bicep' = {
     serviceBusHostName: serviceBus.outputs.hostName
     keyVaultName: keyVault.outputs.vaultName
     keyVaultUri: keyVault.outputs.vaultUri
+    keyVaultKeyName: keyVault.outputs.wrappingKeyName
     appInsightsName: monitoring.outputs.appInsightsName
     appInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
     publicBaseUrl: publicBaseUrl

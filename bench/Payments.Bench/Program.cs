@@ -14,8 +14,16 @@ using Payments.Core.Payments;
 using Payments.Core.Payments.CreatePayment;
 using Payments.Functions;
 using Payments.Functions.Api;
+using Payments.Infrastructure.Keys;
 using Payments.Infrastructure.Messaging;
 using Payments.Infrastructure.Storage;
+
+// bench/run.sh recon [lines]: the reconciliation matcher on a generated bill; no storage involved.
+if (args is ["recon", .. var reconArgs])
+{
+    Environment.ExitCode = await ReconciliationBench.RunAsync(reconArgs);
+    return;
+}
 
 // Create-payment throughput and latency through the real HTTP stack, side by side with raw
 // entity-group inserts of the same entities, on the same Azurite, in one run.
@@ -27,12 +35,15 @@ string connection = Environment.GetEnvironmentVariable("Storage__ConnectionStrin
 // gets tables of its own, created empty; otherwise whichever ran later would look slower.
 const string AppId = "app_bench";
 const string Secret = "sk_bench_secret";
+// The app is stored with its secret sealed by a local key ring that the app under test opens too.
+string keyDirectory = Directory.CreateTempSubdirectory("bench-keys-").FullName;
+var secrets = new SecretProtector(new LocalKeyRing(keyDirectory), KeysOptions.DefaultKeyName, TimeProvider.System);
 
 async Task<StorageClients> FreshStorageAsync(string tag)
 {
     var clients = new StorageClients(new StorageOptions { ConnectionString = connection, TablePrefix = tag, QueuePrefix = tag + "-" });
     await clients.EnsureCreatedAsync(Queues.All, CancellationToken.None);
-    await new TableDirectories(clients, TimeProvider.System).SaveAppAsync(new AppRecord(AppId, "mch_bench", "Bench", new Dictionary<string, string> { ["wechatpay"] = "ca_bench" },
+    await new TableDirectories(clients, secrets, TimeProvider.System).SaveAppAsync(new AppRecord(AppId, "mch_bench", "Bench", new Dictionary<string, string> { ["wechatpay"] = "ca_bench" },
         "http://127.0.0.1:9/hook", [Secret], ["whsec_bench"], true), CancellationToken.None);
     return clients;
 }
@@ -43,7 +54,7 @@ async Task<Result> MeasureHttpAsync(int count)
     string tag = "b" + RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyz", 8);
     var clients = await FreshStorageAsync(tag);
     var app = PaymentsApp.Build(["--urls", "http://127.0.0.1:0", "--Storage:ConnectionString", connection, "--Storage:TablePrefix", tag,
-        "--Storage:QueuePrefix", tag + "-", "--LocalRuntime:Enabled", "false", "--Logging:LogLevel:Default", "Warning"]);
+        "--Storage:QueuePrefix", tag + "-", "--Keys:LocalDirectory", keyDirectory, "--LocalRuntime:Enabled", "false", "--Logging:LogLevel:Default", "Warning"]);
     await app.StartAsync();
     string baseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
     using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency * 2 }) { BaseAddress = new Uri(baseUrl) };

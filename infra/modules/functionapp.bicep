@@ -10,6 +10,7 @@ param serviceBusNamespaceName string
 param serviceBusHostName string
 param keyVaultName string
 param keyVaultUri string
+param keyVaultKeyName string
 param appInsightsName string
 param appInsightsConnectionString string
 param publicBaseUrl string
@@ -128,8 +129,15 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     // Connection "ServiceBus": serviceBusTrigger's connection and the publisher's namespace.
     ServiceBus__fullyQualifiedNamespace: serviceBusHostName
     Messaging__Transport: 'ServiceBus'
-    KeyVault__Uri: keyVaultUri
+    // The key ring: Key Vault keys over REST with the app's identity. The named key wraps the data
+    // keys that encrypt app secrets, webhook secrets and channel credentials at rest.
+    Keys__Provider: 'KeyVault'
+    Keys__VaultUri: keyVaultUri
+    Keys__KeyName: keyVaultKeyName
     Payments__PublicBaseUrl: baseUrl
+    // Per-app token bucket, per instance (the app code leaves it off when these are unset).
+    RateLimiting__PermitsPerSecond: '50'
+    RateLimiting__Burst: '100'
     APPLICATIONINSIGHTS_CONNECTION_STRING: appInsightsConnectionString
     // Telemetry is sent with the app's Entra token; the component refuses key-only ingestion.
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD'

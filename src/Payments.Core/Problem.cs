@@ -4,6 +4,9 @@ namespace Payments.Core;
 /// to statuses in one place.</summary>
 public sealed record Problem(string Code, string Detail, IReadOnlyDictionary<string, string[]>? Errors = null)
 {
+    /// <summary>Machine reason codes (risk_denied lists the rules that refused).</summary>
+    public IReadOnlyList<string>? Reasons { get; init; }
+
     public static Problem Validation(IReadOnlyDictionary<string, string[]> errors) =>
         new(ProblemCodes.ValidationFailed, "One or more fields are invalid.", errors);
 
@@ -14,6 +17,9 @@ public static class ProblemCodes
 {
     public const string ValidationFailed = "validation_failed";
     public const string Unauthorized = "unauthorized";
+    public const string Forbidden = "forbidden";
+    public const string MerchantSuspended = "merchant_suspended";
+    public const string MerchantNotActive = "merchant_not_active";
     public const string NotFound = "not_found";
     public const string IdempotencyConflict = "idempotency_conflict";
     public const string InvalidState = "invalid_state";

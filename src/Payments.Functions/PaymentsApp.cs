@@ -1,4 +1,5 @@
 using System.Globalization;
+using Payments.Channels.Alipay;
 using Payments.Channels.WeChatPay;
 using Payments.Core.Channels;
 using Payments.Core.Janitor;
@@ -9,6 +10,7 @@ using Payments.Core.Payments.ProcessChannelNotification;
 using Payments.Core.Payments.ProcessChannelRequest;
 using Payments.Core.Webhooks;
 using Payments.Functions.Api;
+using Payments.Functions.Api.Admin;
 using Payments.Functions.Catalog;
 using Payments.Functions.Demo;
 using Payments.Functions.Observability;
@@ -47,15 +49,18 @@ public static class PaymentsApp
     public static IServiceCollection AddPayments(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddProblemDetails();
+        services.AddExceptionHandler<BadRequestExceptionHandler>();
         services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJson.Default);
+            o.SerializerOptions.TypeInfoResolverChain.Insert(1, Api.Admin.AdminJson.Default);
             o.SerializerOptions.Converters.Add(new Core.UtcTimestampConverter());
         });
         services.AddSingleton(TimeProvider.System);
         services.AddInfrastructure();
         services.AddTableBackup();
         services.AddPaymentsTelemetry(configuration);
+        services.AddAdmin(configuration);
 
         services.AddSingleton(_ => new CallbackOptions
         {
@@ -64,6 +69,7 @@ public static class PaymentsApp
         services.AddSingleton(_ => Schedules(configuration.GetSection("Schedules")));
         services.AddSingleton<PaymentCommitter>();
         services.AddSingleton<ChannelStateApplier>();
+        services.AddRiskControl();
         services.AddSingleton<CreatePaymentHandler>();
         services.AddSingleton<Core.Refunds.CreateRefund.CreateRefundHandler>();
         services.AddSingleton<ProcessChannelRequestHandler>();
@@ -75,6 +81,8 @@ public static class PaymentsApp
         double channelTimeout = configuration.GetValue("Channels:TimeoutSeconds", 10.0);
         services.AddHttpClient<WeChatPayChannel>(c => c.Timeout = TimeSpan.FromSeconds(channelTimeout));
         services.AddSingleton<IPaymentChannel>(sp => sp.GetRequiredService<WeChatPayChannel>());
+        services.AddHttpClient<AlipayChannel>(c => c.Timeout = TimeSpan.FromSeconds(channelTimeout));
+        services.AddSingleton<IPaymentChannel>(sp => sp.GetRequiredService<AlipayChannel>());
 
         var runtime = new LocalRuntimeOptions();
         configuration.GetSection("LocalRuntime").Bind(runtime);
@@ -114,6 +122,9 @@ public static class PaymentsApp
         app.MapPaymentsApi();
         app.MapRefundsApi();
         app.MapCallbacksApi();
+        app.MapAdminApi();
+        // Unknown routes answer like every other miss: problem+json with a stable code.
+        app.MapFallback("{*path}", () => Problems.NotFound("route"));
         app.MapTriggerEndpoints();
         if (app.Services.GetRequiredService<LocalRuntimeOptions>().Enabled)
         {

@@ -3,11 +3,14 @@ using Azure.Identity;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Payments.Core.Apps;
 using Payments.Core.Messaging;
 using Payments.Core.Payments;
+using Payments.Core.Security;
 using Payments.Core.Webhooks;
+using Payments.Infrastructure.Keys;
 using Payments.Infrastructure.Messaging;
 using Payments.Infrastructure.Messaging.ServiceBus;
 using Payments.Infrastructure.Storage;
@@ -31,6 +34,7 @@ public static class ServiceCollectionExtensions
             bool identity = storage.TableServiceUri is not null || storage.QueueServiceUri is not null;
             return new StorageClients(storage, identity ? sp.GetRequiredService<TokenCredential>() : null);
         });
+        AddKeys(services);
         services.AddSingleton<TablePaymentStore>();
         services.AddSingleton<IPaymentStore>(sp => sp.GetRequiredService<TablePaymentStore>());
         services.AddSingleton<TableDirectories>();
@@ -38,12 +42,32 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<IChannelAccountDirectory>(sp => sp.GetRequiredService<TableDirectories>());
         services.AddSingleton<INonceStore, TableNonceStore>();
         services.AddSingleton<IOpenPaymentIndex, TableOpenPaymentIndex>();
+        services.AddSingleton<Core.Risk.IRiskRuleStore, Risk.TableRiskRuleStore>();
+        services.AddSingleton<Core.Risk.IRiskCounterStore, Risk.TableRiskCounterStore>();
+        services.AddSingleton<Core.Attention.IAttentionLog, TableAttentionLog>();
+        services.AddSingleton<IMerchantDirectory, TableMerchantDirectory>();
+        services.AddSingleton<Core.Audit.IAuditTrail, Audit.TableAuditTrail>();
         AddMessaging(services);
         services.AddSingleton<OutboxRelay>();
         services.AddHostedService(sp => sp.GetRequiredService<OutboxRelay>());
         services.AddSingleton<OutboxSweeper>();
         services.AddHttpClient<IWebhookSender, HttpWebhookSender>(c => c.Timeout = HttpWebhookSender.Timeout + TimeSpan.FromSeconds(5));
         return services;
+    }
+
+    /// <summary>The key ring is configuration only (Keys:Provider): Local by default, so a fresh checkout
+    /// runs; KeyVault in Azure. Options that cannot work fail start-up, not the first secret read.</summary>
+    private static void AddKeys(IServiceCollection services)
+    {
+        services.AddOptions<KeysOptions>().BindConfiguration("Keys").ValidateOnStart();
+        services.AddSingleton<IValidateOptions<KeysOptions>, KeysOptionsValidator>();
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<KeysOptions>>().Value.CreateKeyRing(
+            sp.GetRequiredService<TokenCredential>, sp.GetRequiredService<TimeProvider>(), sp.GetService<KeyVaultClientOptions>()));
+        services.AddSingleton(sp => new SecretProtector(
+            sp.GetRequiredService<IKeyRing>(),
+            sp.GetRequiredService<IOptions<KeysOptions>>().Value.KeyName,
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetService<ILogger<SecretProtector>>()));
     }
 
     /// <summary>The transport is configuration only (Messaging:Transport); a ServiceBus transport
@@ -62,10 +86,14 @@ public static class ServiceCollectionExtensions
             sp.GetRequiredService<TokenCredential>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetService<ServiceBusRestClientOptions>()));
-        services.AddSingleton<IMessagePublisher>(sp => sp.GetRequiredService<IOptions<MessagingOptions>>().Value.Transport switch
-        {
-            MessageTransport.ServiceBus => sp.GetRequiredService<ServiceBusRestPublisher>(),
-            _ => sp.GetRequiredService<StorageQueuePublisher>(),
-        });
+        services.TryAddSingleton(Core.Reconciliation.ReconciliationOptions.Default);
+        services.AddSingleton<Reconciliation.TableReconciliationIndex>();
+        services.AddSingleton<IMessagePublisher>(sp => new Reconciliation.IndexingPublisher(
+            sp.GetRequiredService<IOptions<MessagingOptions>>().Value.Transport switch
+            {
+                MessageTransport.ServiceBus => sp.GetRequiredService<ServiceBusRestPublisher>(),
+                _ => sp.GetRequiredService<StorageQueuePublisher>(),
+            },
+            sp.GetRequiredService<Reconciliation.TableReconciliationIndex>()));
     }
 }

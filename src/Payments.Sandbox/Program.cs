@@ -1,6 +1,8 @@
 using Payments.Sandbox;
+using Payments.Sandbox.Alipay;
 using Payments.Sandbox.Faults;
 using Payments.Sandbox.PayerPage;
+using Payments.Sandbox.Statements;
 using Payments.Sandbox.WeChatPay;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -14,6 +16,9 @@ if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
 
 builder.Services.AddSandboxFaults();
 builder.Services.AddWeChatPaySandbox();
+builder.Services.AddSandboxStatements();
+builder.Services.AddWeChatPayStatements();
+builder.Services.AddAlipaySandbox();
 
 var app = builder.Build();
 
@@ -21,7 +26,10 @@ app.MapGet("/health", () => Results.Text("ok"));
 app.MapSandboxFaults();
 app.MapWeChatPaySandbox();
 app.MapWeChatPayApi();
+app.MapWeChatPayBills();
+app.MapSandboxStatements();
 app.MapWeChatPayPayerPage();
+app.MapAlipaySandbox();
 
 app.Run();
 

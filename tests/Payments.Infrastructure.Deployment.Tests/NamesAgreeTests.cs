@@ -20,9 +20,13 @@ public class NamesAgreeTests
         "ServiceBus__fullyQualifiedNamespace",
         "Messaging__Transport",
         "Payments__PublicBaseUrl",
-        "KeyVault__Uri",
+        "Keys__Provider",
+        "Keys__VaultUri",
+        "Keys__KeyName",
         "AzureWebJobsStorage__accountName",
         "APPLICATIONINSIGHTS_CONNECTION_STRING",
+        "RateLimiting__PermitsPerSecond",
+        "RateLimiting__Burst",
     };
 
     [Fact]

@@ -20,7 +20,7 @@ namespace Payments.Channels.WeChatPay;
 /// <c>merchantPrivateKeyPem</c> (PKCS#8), <c>apiV3Key</c>, <c>platformSerialNo</c>,
 /// <c>platformPublicKeyPem</c> (SubjectPublicKeyInfo) and optionally <c>appId</c>.
 /// </remarks>
-public sealed class WeChatPayChannel : IPaymentChannel
+public sealed partial class WeChatPayChannel : IPaymentChannel
 {
     /// <summary>The name accounts and notification routes use for this channel.</summary>
     public const string ChannelName = "wechatpay";
@@ -156,7 +156,9 @@ public sealed class WeChatPayChannel : IPaymentChannel
         }
 
         var refund = new WeChatPayRefundRequest(
-            OutTradeNo: request.PaymentId,
+            // A duplicate payment is refunded by its own transaction; everything else by our order number.
+            TransactionId: request.ChannelTransactionId,
+            OutTradeNo: request.ChannelTransactionId is null ? request.PaymentId : null,
             OutRefundNo: request.RefundId,
             Reason: request.Reason is { Length: > 0 } reason ? TruncateUtf8(reason, MaxRefundReasonBytes) : null,
             NotifyUrl: request.NotifyUrl.AbsoluteUri,

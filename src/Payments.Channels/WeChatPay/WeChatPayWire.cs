@@ -65,9 +65,11 @@ internal sealed record WeChatPayNotificationResource(
     [property: JsonPropertyName("associated_data")] string? AssociatedData,
     [property: JsonPropertyName("nonce")] string? Nonce);
 
-/// <summary>POST /v3/refund/domestic/refunds. Direct merchants send no mchid: the signature names them.</summary>
+/// <summary>POST /v3/refund/domestic/refunds. Direct merchants send no mchid: the signature names them.
+/// One of transaction_id and out_trade_no names what is refunded.</summary>
 internal sealed record WeChatPayRefundRequest(
-    [property: JsonPropertyName("out_trade_no")] string OutTradeNo,
+    [property: JsonPropertyName("transaction_id")] string? TransactionId,
+    [property: JsonPropertyName("out_trade_no")] string? OutTradeNo,
     [property: JsonPropertyName("out_refund_no")] string OutRefundNo,
     [property: JsonPropertyName("reason")] string? Reason,
     [property: JsonPropertyName("notify_url")] string NotifyUrl,

@@ -10,9 +10,20 @@ public sealed record App(
     string? NotifyUrl,
     IReadOnlyList<Secret> AppSecrets,
     IReadOnlyList<Secret> WebhookSecrets,
-    bool Active = true)
+    bool Active = true,
+    DateTimeOffset? PreviousSecretsValidUntil = null)
 {
     public bool IsChannelEnabled(string channel) => ChannelAccounts.ContainsKey(channel);
+
+    /// <summary>The secrets a request may be signed with now: the newest, plus the previous ones until
+    /// the rotation's overlap window closes.</summary>
+    public IEnumerable<Secret> AppSecretsAt(DateTimeOffset now) => ValidAt(AppSecrets, now);
+
+    /// <summary>The secrets webhooks are signed with now (one v1= signature each).</summary>
+    public IEnumerable<Secret> WebhookSecretsAt(DateTimeOffset now) => ValidAt(WebhookSecrets, now);
+
+    private IEnumerable<Secret> ValidAt(IReadOnlyList<Secret> secrets, DateTimeOffset now) =>
+        PreviousSecretsValidUntil is { } until && now >= until ? secrets.Take(1) : secrets;
 }
 
 public interface IAppDirectory

@@ -48,14 +48,16 @@ public sealed record ChannelPaymentState(
     string? FailureMessage = null);
 
 /// <summary>A refund as we ask the channel for it. <paramref name="RefundId"/> is the channel's
-/// out_refund_no, so a retried request refunds once.</summary>
+/// out_refund_no, so a retried request refunds once. <paramref name="ChannelTransactionId"/>, when set,
+/// names the transaction to refund (a duplicate payment) instead of the payment's order.</summary>
 public sealed record ChannelRefundRequest(
     string PaymentId,
     string RefundId,
     Money Amount,
     Money PaymentTotal,
     string? Reason,
-    Uri NotifyUrl);
+    Uri NotifyUrl,
+    string? ChannelTransactionId = null);
 
 public enum ChannelRefundStatus
 {

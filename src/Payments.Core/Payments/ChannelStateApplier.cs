@@ -97,7 +97,21 @@ public sealed class ChannelStateApplier(PaymentSchedules schedules, ILogger<Chan
             case ChannelRefundStatus.Failed:
             {
                 var (outcome, next) = refund.MarkFailed(new Failure(state.FailureCode ?? "refund_failed", state.FailureMessage ?? "The channel did not refund."), now);
-                return outcome == TransitionOutcome.Applied ? RefundTransition(current, payment.ReleaseRefund(refund.Amount, now), next, now) : null;
+                if (outcome != TransitionOutcome.Applied)
+                {
+                    return null;
+                }
+
+                var released = refund.DuplicateTransactionId is null ? payment.ReleaseRefund(refund.Amount, now) : payment with { UpdatedAt = now };
+                if (refund.IsAutomatic)
+                {
+                    // We hold a payer's money we meant to return: a person must move it.
+                    string reason = $"auto_refund_failed: refund {refund.Id} of {refund.Amount} ({next.Failure?.Code})";
+                    logger.LogCritical("ALERT payment {PaymentId} needs attention: {Reason}", payment.Id, reason);
+                    released = released with { AttentionReason = reason };
+                }
+
+                return RefundTransition(current, released, next, now);
             }
 
             case ChannelRefundStatus.NotFound when refund.Status == Refunds.RefundStatus.Created:
@@ -158,14 +172,39 @@ public sealed class ChannelStateApplier(PaymentSchedules schedules, ILogger<Chan
             return Transition(current, (outcome, next), now);
         }
 
-        string reason = paid != p.Amount
-            ? $"amount_mismatch: channel reports {paid}, payment is {p.Amount}"
-            : p.Status == PaymentStatus.Succeeded
-                ? $"duplicate_payment: second transaction {state.ChannelTransactionId} after {p.ChannelTransactionId}"
-                : $"paid_after_{p.Status.ToWire()}: transaction {state.ChannelTransactionId}";
+        string transaction = state.ChannelTransactionId;
+        if (p.AutoRefundedTransactions.Contains(transaction))
+        {
+            return null; // already being refunded: a repeat of the same news
+        }
+
+        bool duplicate = p.Status == PaymentStatus.Succeeded && transaction != p.ChannelTransactionId;
+        string reason = duplicate
+            ? $"duplicate_payment: second transaction {transaction} ({paid}) after {p.ChannelTransactionId}"
+            : paid != p.Amount
+                ? $"amount_mismatch: channel reports {paid}, payment is {p.Amount}"
+                : $"paid_after_{p.Status.ToWire()}: transaction {transaction}";
         if (p.AttentionReason == reason)
         {
             return null;
+        }
+
+        if (duplicate && paid.Currency == p.Currency && paid.MinorUnits > 0)
+        {
+            // The payer paid twice for one order: the second transaction goes back in full, refunded by its
+            // own transaction id. It is not the merchant's refund: the payment's refundable amount is unchanged.
+            logger.LogCritical("ALERT payment {PaymentId} needs attention: {Reason}", p.Id, reason);
+            var refund = new Refunds.Refund
+            {
+                Id = Ids.RefundId(p.Id, "auto-dup-" + transaction), PaymentId = p.Id, MerchantRefundNo = "auto-dup-" + transaction, Amount = paid,
+                Reason = "Duplicate payment", RequestHash = Refunds.Refund.AutomaticRequestHash, CreatedAt = now, UpdatedAt = now,
+                DuplicateTransactionId = transaction,
+            };
+            return new PaymentChange(current, p with { AttentionReason = reason, UpdatedAt = now, AutoRefundedTransactions = [.. p.AutoRefundedTransactions, transaction] })
+            {
+                NewRefunds = [refund],
+                Outbox = [ChannelRequests.Message(p.Id, Messaging.ChannelRequestKind.Refund, 0, refundId: refund.Id)],
+            };
         }
 
         // Money moved in a way our state machine refuses. Never mark paid by guess; raise it.
@@ -179,9 +218,9 @@ public sealed class ChannelStateApplier(PaymentSchedules schedules, ILogger<Chan
             {
                 Id = Ids.RefundId(p.Id, "auto-late-" + state.ChannelTransactionId), PaymentId = p.Id,
                 MerchantRefundNo = "auto-late-" + state.ChannelTransactionId, Amount = paid,
-                Reason = $"Paid after the payment was {p.Status.ToWire()}", RequestHash = "automatic", CreatedAt = now, UpdatedAt = now,
+                Reason = $"Paid after the payment was {p.Status.ToWire()}", RequestHash = Refunds.Refund.AutomaticRequestHash, CreatedAt = now, UpdatedAt = now,
             };
-            return new PaymentChange(current, flagged with { AmountRefunded = p.AmountRefunded + paid.MinorUnits })
+            return new PaymentChange(current, flagged with { AmountRefunded = p.AmountRefunded + paid.MinorUnits, AutoRefundedTransactions = [.. p.AutoRefundedTransactions, transaction] })
             {
                 NewRefunds = [refund],
                 Outbox = [ChannelRequests.Message(p.Id, Messaging.ChannelRequestKind.Refund, 0, refundId: refund.Id)],

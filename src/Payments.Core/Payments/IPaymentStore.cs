@@ -22,6 +22,12 @@ public sealed record PaymentChange(Versioned<Payment> Current, Payment Next)
     /// <summary>Refunds replaced by this change; the payment's ETag guards them.</summary>
     public IReadOnlyList<Refunds.Refund> UpdatedRefunds { get; init; } = [];
     public InboxEntry? ProcessedInbox { get; init; }
+
+    /// <summary>Who caused the change, for the audit trail: "system", "app:…", "operator:…".</summary>
+    public string Actor { get; init; } = Core.Audit.PaymentAudit.System;
+
+    /// <summary>Audit records for the payment's chain (added by <see cref="Audit.PaymentAudit.Record"/>).</summary>
+    public IReadOnlyList<Core.Audit.AuditEntry> AuditEntries { get; init; } = [];
 }
 
 public enum CreateOutcome
@@ -50,9 +56,6 @@ public interface IPaymentStore
 
     /// <summary>Stores a verified notification with the message that will process it.</summary>
     Task<InboxOutcome> StoreInboxAsync(InboxEntry entry, OutboxMessage message, CancellationToken cancellationToken);
-
-    /// <summary>Keeps a verified notification that matches no payment, for operators.</summary>
-    Task StoreUnmatchedAsync(InboxEntry entry, CancellationToken cancellationToken);
 
     Task<Refunds.Refund?> GetRefundAsync(string paymentId, string refundId, CancellationToken cancellationToken);
 

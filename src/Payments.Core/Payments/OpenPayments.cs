@@ -8,7 +8,12 @@ public interface IOpenPaymentIndex
 
     Task RemoveAsync(Payment payment, CancellationToken cancellationToken);
 
-    /// <summary>Open payments created in [from, to).</summary>
+    /// <summary>Refunds go in the same index once sent to the channel, under their own ids.</summary>
+    Task AddAsync(Refunds.Refund refund, CancellationToken cancellationToken);
+
+    Task RemoveAsync(Refunds.Refund refund, CancellationToken cancellationToken);
+
+    /// <summary>Open payment and refund ids (refund ids start with "ref_") created in [from, to).</summary>
     IAsyncEnumerable<string> ListAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken);
 }
 

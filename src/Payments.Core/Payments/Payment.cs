@@ -59,6 +59,19 @@ public sealed record Payment
     /// correlation id, which every later span and log line of the payment carries.</summary>
     public string? TraceParent { get; init; }
 
+    /// <summary>Risk control's decision when the payment was created (allow or review; a denied payment
+    /// is never created). Null for payments created before risk control existed.</summary>
+    public Risk.RiskDecision? Risk { get; init; }
+
+    /// <summary>Head of the payment's hash-chained audit trail (sequence and hash of its last record).
+    /// Kept by <see cref="Audit.PaymentAudit"/>; the records live in the payment's partition.</summary>
+    public long AuditSequence { get; init; }
+    public string AuditHash { get; init; } = Audit.AuditChain.Genesis;
+
+    /// <summary>Channel transactions other than <see cref="ChannelTransactionId"/> that paid this payment
+    /// (paid after close, or a second time) and were refunded automatically: each is refunded once.</summary>
+    public IReadOnlyList<string> AutoRefundedTransactions { get; init; } = [];
+
     public Currency Currency => Amount.Currency;
 
     /// <summary>The order exists at the channel. Only from Created; a later Pending is a repeat.</summary>

@@ -5,7 +5,7 @@ namespace Payments.Core.Payments;
 
 /// <summary>Read-decide-write with optimistic concurrency: the decision is recomputed from the fresh
 /// state whenever another writer got there first.</summary>
-public sealed class PaymentCommitter(IPaymentStore store, ILogger<PaymentCommitter> logger, PaymentsMetrics? metrics = null)
+public sealed class PaymentCommitter(IPaymentStore store, ILogger<PaymentCommitter> logger, Attention.IAttentionLog? attention = null, PaymentsMetrics? metrics = null)
 {
     private const int MaxAttempts = 8;
 
@@ -30,6 +30,13 @@ public sealed class PaymentCommitter(IPaymentStore store, ILogger<PaymentCommitt
             if (change is null)
             {
                 return current.Value;
+            }
+
+            if (attention is not null && change.Next.AttentionReason is { } reason && reason != current.Value.AttentionReason)
+            {
+                // Raised before the commit so a crash in between cannot lose it; a raise whose commit never
+                // lands is dropped when read, because the payment then carries no such reason.
+                await attention.RaiseAsync(Attention.AttentionItem.ForPayment(change.Next, reason, change.Next.UpdatedAt), cancellationToken);
             }
 
             if (await store.TryCommitAsync(change, cancellationToken))

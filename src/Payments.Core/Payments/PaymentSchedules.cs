@@ -29,8 +29,20 @@ public sealed class PaymentSchedules
     /// <summary>Webhook retries, measured from the first try (api.md).</summary>
     public IReadOnlyList<TimeSpan> WebhookRetries { get; set; } = Webhooks.WebhookSchedule.AfterFirstTry;
 
-    /// <summary>The janitor looks at open payments not heard of for this long.</summary>
-    public TimeSpan StuckAfter { get; set; } = TimeSpan.FromMinutes(5);
+    /// <summary>The janitor asks the channel about an open payment or refund not heard of for this long
+    /// (5 m at first); one stuck for an hour is asked hourly, one stuck for a day daily.</summary>
+    public IReadOnlyList<TimeSpan> StuckChecks { get; set; } = [TimeSpan.FromMinutes(5), TimeSpan.FromHours(1), TimeSpan.FromDays(1)];
+
+    /// <summary>The first of <see cref="StuckChecks"/>: nothing younger than this is stuck.</summary>
+    public TimeSpan StuckAfter
+    {
+        get => StuckChecks[0];
+        set => StuckChecks = [value, .. StuckChecks.Where(c => c > value)];
+    }
+
+    /// <summary>How often to ask about something that has been open for <paramref name="openFor"/>: the
+    /// longest check interval it has outlived.</summary>
+    public TimeSpan StuckCheckInterval(TimeSpan openFor) => StuckChecks.LastOrDefault(c => c <= openFor, StuckChecks[0]);
 
     /// <summary>The shortest expiry a storefront may ask for. 60 s by contract; end-to-end tests lower
     /// it so that expiry can be watched without waiting a minute.</summary>

@@ -43,6 +43,15 @@ public sealed record Refund
     public int QueryAttempts { get; init; }
     public DateTimeOffset? LastQueriedAt { get; init; }
 
+    /// <summary>Set when this refunds a duplicate channel transaction rather than the payment itself: the
+    /// channel is asked to refund that transaction, and the amount is not the payment's to release or count.</summary>
+    public string? DuplicateTransactionId { get; init; }
+
+    /// <summary>Created by us (late or duplicate payment), not asked for by the merchant.</summary>
+    public bool IsAutomatic => RequestHash == AutomaticRequestHash;
+
+    public const string AutomaticRequestHash = "automatic";
+
     public (TransitionOutcome Outcome, Refund Refund) MarkPending(string? channelRefundId, DateTimeOffset at) => Status switch
     {
         RefundStatus.Created => (TransitionOutcome.Applied, this with { Status = RefundStatus.Pending, ChannelRefundId = channelRefundId ?? ChannelRefundId, UpdatedAt = at }),

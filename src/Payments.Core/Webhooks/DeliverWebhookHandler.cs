@@ -17,6 +17,7 @@ public sealed class DeliverWebhookHandler(
     PaymentSchedules schedules,
     TimeProvider time,
     ILogger<DeliverWebhookHandler> logger,
+    Attention.IAttentionLog? attention = null,
     PaymentsMetrics? metrics = null)
 {
     public async Task HandleAsync(MerchantNotificationMessage message, CancellationToken cancellationToken)
@@ -33,7 +34,7 @@ public sealed class DeliverWebhookHandler(
             ?? throw new InvalidOperationException($"App {payment.Value.AppId} does not exist.");
 
         var evt = current.Value;
-        var result = await sender.SendAsync(evt, app.WebhookSecrets, cancellationToken);
+        var result = await sender.SendAsync(evt, [.. app.WebhookSecretsAt(time.GetUtcNow())], cancellationToken);
         var now = time.GetUtcNow();
         int attempts = evt.Attempts + 1;
 
@@ -51,6 +52,12 @@ public sealed class DeliverWebhookHandler(
         if (attempts > retries.Count)
         {
             logger.LogError("Webhook {EventId} to {Url} given up after {Attempts} attempts: {Error}", evt.Id, evt.NotifyUrl, attempts, result.Error);
+            if (attention is not null)
+            {
+                // Raised first; the list shows it only once the event really is failed.
+                await attention.RaiseAsync(Attention.AttentionItem.ForFailedWebhook(evt, result.Error ?? "unknown error", now), cancellationToken);
+            }
+
             await store.TryUpdateEventAsync(current, evt with { Status = WebhookDeliveryStatus.Failed, Attempts = attempts, LastAttemptAt = now, LastError = result.Error }, null, cancellationToken);
             return;
         }

@@ -1,3 +1,4 @@
+using Payments.Core.Attention;
 using System.Text;
 using System.Text.Json;
 using Payments.Core.Apps;
@@ -22,7 +23,7 @@ public static class CallbacksApi
 
     private static async Task<IResult> ReceiveAsync(
         HttpContext http, string channel, string channelAccountId, IChannelAccountDirectory accounts, IEnumerable<IPaymentChannel> channels,
-        IPaymentStore store, TimeProvider time, ILoggerFactory loggers, CancellationToken cancellationToken)
+        IPaymentStore store, IAttentionLog attention, TimeProvider time, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var logger = loggers.CreateLogger(typeof(CallbacksApi));
         var adapter = channels.FirstOrDefault(c => c.Name == channel);
@@ -73,7 +74,7 @@ public static class CallbacksApi
         if (outcome == InboxOutcome.UnknownPayment)
         {
             // Kept for operators; acknowledged so the channel stops retrying something we cannot match.
-            await store.StoreUnmatchedAsync(entry, cancellationToken);
+            await attention.RaiseAsync(AttentionItem.ForUnmatchedCallback(entry, channelAccountId, entry.ReceivedAt), cancellationToken);
             logger.LogCritical("ALERT callback {NotificationId} for unknown payment {PaymentId} on {Account}; stored as unmatched", n.NotificationId, n.PaymentId, channelAccountId);
         }
 

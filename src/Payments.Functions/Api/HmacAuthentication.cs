@@ -54,7 +54,21 @@ public static partial class HmacAuthentication
             return Problems.Unauthorized();
         }
 
+        // Only after the signature: an unsigned caller learns nothing about a merchant's standing.
+        var merchant = await http.RequestServices.GetRequiredService<IMerchantDirectory>().GetMerchantCachedAsync(app.MerchantId, http.RequestAborted);
+        if (merchant?.Status != MerchantStatus.Active)
+        {
+            return Problems.From(merchant?.Status == MerchantStatus.Suspended
+                ? new Problem(ProblemCodes.MerchantSuspended, "This merchant is suspended: new requests are refused; payments already made still complete.")
+                : new Problem(ProblemCodes.MerchantNotActive, "This merchant has not been activated yet."));
+        }
+
         http.Items[AppKey] = app;
+        if (http.RequestServices.GetService<AppRateLimiter>()?.Refuse(http, app.Id) is { } limited)
+        {
+            return limited;
+        }
+
         return await next(invocation);
     });
 
@@ -127,7 +141,7 @@ public static partial class HmacAuthentication
         string target = raw is not null && raw.StartsWith('/') ? raw : http.Request.PathBase + http.Request.Path + http.Request.QueryString;
         string toSign = StringToSign(http.Request.Method, target, ts, nonce, body);
         byte[] given = Encoding.ASCII.GetBytes(sig);
-        bool valid = app.AppSecrets.Any(s => CryptographicOperations.FixedTimeEquals(given, Encoding.ASCII.GetBytes(Sign(s.Reveal(), toSign))));
+        bool valid = app.AppSecretsAt(now).Any(s => CryptographicOperations.FixedTimeEquals(given, Encoding.ASCII.GetBytes(Sign(s.Reveal(), toSign))));
         if (!valid)
         {
             logger.LogInformation("Refused request from {AppId}: bad signature", appId);

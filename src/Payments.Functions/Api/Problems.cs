@@ -10,6 +10,7 @@ public static class Problems
     {
         ProblemCodes.ValidationFailed => StatusCodes.Status400BadRequest,
         ProblemCodes.Unauthorized => StatusCodes.Status401Unauthorized,
+        ProblemCodes.Forbidden or ProblemCodes.MerchantSuspended or ProblemCodes.MerchantNotActive => StatusCodes.Status403Forbidden,
         ProblemCodes.NotFound => StatusCodes.Status404NotFound,
         ProblemCodes.IdempotencyConflict or ProblemCodes.InvalidState or ProblemCodes.Conflict => StatusCodes.Status409Conflict,
         ProblemCodes.PayloadTooLarge => StatusCodes.Status413PayloadTooLarge,
@@ -23,12 +24,17 @@ public static class Problems
     {
         ProblemCodes.ValidationFailed => "The request is invalid.",
         ProblemCodes.Unauthorized => "Authentication failed.",
+        ProblemCodes.Forbidden => "Not allowed for this role.",
+        ProblemCodes.MerchantSuspended => "The merchant is suspended.",
+        ProblemCodes.MerchantNotActive => "The merchant is not active yet.",
         ProblemCodes.NotFound => "Not found.",
         ProblemCodes.IdempotencyConflict => "Idempotency key reused with different parameters.",
         ProblemCodes.InvalidState => "Not allowed in the resource's current state.",
         ProblemCodes.PayloadTooLarge => "The request body is too large.",
         ProblemCodes.UnsupportedMediaType => "Unsupported media type.",
         ProblemCodes.ChannelNotEnabled => "Channel not enabled.",
+        ProblemCodes.RiskDenied => "Refused by risk control.",
+        ProblemCodes.RateLimited => "Too many requests.",
         _ => "The request could not be processed.",
     };
 
@@ -38,6 +44,11 @@ public static class Problems
         if (problem.Errors is { Count: > 0 } errors)
         {
             extensions["errors"] = errors;
+        }
+
+        if (problem.Reasons is { Count: > 0 } reasons)
+        {
+            extensions["reasons"] = reasons.ToArray();
         }
 
         return TypedResults.Problem(

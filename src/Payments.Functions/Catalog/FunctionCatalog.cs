@@ -25,6 +25,10 @@ public static class FunctionCatalog
     public const string QueueBindingName = "message";
     public const string TimerBindingName = "timer";
 
+    /// <summary>Deliveries before a message is dead-lettered: host.json's maxDequeueCount, Service Bus'
+    /// maxDeliveryCount (Bicep) and the local runtime all use it.</summary>
+    public const int MaxDeliveryCount = 10;
+
     public static IReadOnlyList<FunctionDefinition> All { get; } =
     [
         new("Health", TriggerKind.Http, Route: "health", Methods: ["get"]),

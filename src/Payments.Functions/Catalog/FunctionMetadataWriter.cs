@@ -32,7 +32,7 @@ public static class FunctionMetadataWriter
         {
             ["http"] = new JsonObject { ["routePrefix"] = "api" },
             // Same delivery limit as Service Bus' default; messages are plain text, not base64.
-            ["queues"] = new JsonObject { ["maxDequeueCount"] = 10, ["messageEncoding"] = "none", ["visibilityTimeout"] = "00:00:05" },
+            ["queues"] = new JsonObject { ["maxDequeueCount"] = FunctionCatalog.MaxDeliveryCount, ["messageEncoding"] = "none", ["visibilityTimeout"] = "00:00:05" },
             ["serviceBus"] = new JsonObject { ["maxConcurrentCalls"] = 16, ["autoCompleteMessages"] = true },
         },
         ["functionTimeout"] = "00:10:00",

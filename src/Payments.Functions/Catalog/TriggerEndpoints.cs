@@ -65,6 +65,7 @@ public static class TriggerEndpoints
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
             logger.LogError(e, "{Function} failed", function.Name);
+            await RaiseIfLastDeliveryAsync(http, function, payload, e);
             logs.Add((JsonNode)$"{function.Name} failed: {e.GetType().Name}: {e.Message}");
             return Answer(StatusCodes.Status500InternalServerError, logs, null);
         }
@@ -79,6 +80,25 @@ public static class TriggerEndpoints
             ["ReturnValue"] = returnValue is null ? null : JsonSerializer.SerializeToNode(returnValue, returnValue.GetType(), TriggerJson.Default),
         };
         return Results.Text(answer.ToJsonString(), "application/json", statusCode: status);
+    }
+
+    /// <summary>On the last delivery the host allows, a failure means the host dead-letters the message
+    /// (Service Bus) or moves it to the poison queue (Storage): operators hear of it here, with the body,
+    /// because neither place is one they watch.</summary>
+    private static async Task RaiseIfLastDeliveryAsync(HttpContext http, FunctionDefinition function, JsonNode? payload, Exception failure)
+    {
+        if (function.Trigger != TriggerKind.Queue || DeliveryCount(payload?["Metadata"]) < FunctionCatalog.MaxDeliveryCount)
+        {
+            return;
+        }
+
+        string body = MessageBody(payload?["Data"]?[FunctionCatalog.QueueBindingName]) ?? payload?.ToJsonString() ?? "";
+        string messageId = MessageId(payload?["Metadata"]) ?? Payments.Core.Ids.Random("unknown");
+        var attention = http.RequestServices.GetRequiredService<Payments.Core.Attention.IAttentionLog>();
+        var now = http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
+        await attention.RaiseAsync(
+            Payments.Core.Attention.AttentionItem.ForDeadLetter(function.Queue!, messageId, body, $"{failure.GetType().Name}: {failure.Message}", now),
+            CancellationToken.None);
     }
 
     /// <summary>The message text. The host hands string values over JSON-encoded a second time

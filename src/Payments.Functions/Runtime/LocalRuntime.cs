@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Azure.Storage.Queues.Models;
 using Cronos;
+using Payments.Core.Attention;
 using Payments.Core.Observability;
 using Payments.Functions.Catalog;
 using Payments.Infrastructure.Storage;
@@ -14,7 +15,7 @@ public sealed class LocalRuntimeOptions
     public bool Enabled { get; set; }
 
     /// <summary>Same limit as Service Bus' MaxDeliveryCount: the 10th failure dead-letters.</summary>
-    public int MaxDeliveryCount { get; set; } = 10;
+    public int MaxDeliveryCount { get; set; } = Catalog.FunctionCatalog.MaxDeliveryCount;
 
     public int Concurrency { get; set; } = 16;
 
@@ -28,6 +29,11 @@ public sealed class LocalRuntimeOptions
     public TimeSpan MaxIdleDelay { get; set; } = TimeSpan.FromMilliseconds(500);
 
     public bool TimersEnabled { get; set; } = true;
+
+    /// <summary>NCRONTAB schedules (with seconds, UTC) that replace the catalog's, by function name. Only the
+    /// local runtime reads them: end-to-end tests run the sweeper and janitor every few seconds instead of
+    /// once a minute. The Functions host in Azure always follows the catalog.</summary>
+    public Dictionary<string, string> Schedules { get; set; } = [];
 }
 
 /// <summary>Pumps one Storage queue into the catalog's handler, counts deliveries, and moves a
@@ -39,6 +45,7 @@ public sealed class QueuePump(
     LocalRuntimeOptions options,
     TimeProvider time,
     PaymentsMetrics metrics,
+    IAttentionLog attention,
     ILogger<QueuePump> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -144,6 +151,9 @@ public sealed class QueuePump(
             function.Queue!, message.MessageId, message.DequeueCount, reason.GetType().Name, reason.Message, time.GetUtcNow(), message.MessageText),
             RuntimeJson.Default.DeadLetter);
         await clients.Queue(StorageClients.DeadLetterName(function.Queue!)).SendMessageAsync(letter, null, TimeSpan.FromSeconds(-1), CancellationToken.None);
+        await attention.RaiseAsync(
+            AttentionItem.ForDeadLetter(function.Queue!, message.MessageId, message.MessageText, $"{reason.GetType().Name}: {reason.Message}", time.GetUtcNow()),
+            CancellationToken.None);
         await clients.Queue(function.Queue!).DeleteMessageAsync(message.MessageId, message.PopReceipt, CancellationToken.None);
         metrics.DeadLettered(function.Queue!);
     }
@@ -160,17 +170,19 @@ public sealed class TimerRunner : BackgroundService
     private readonly Func<string, CancellationToken, Task> _fire;
     private readonly TimeProvider _time;
     private readonly ILogger<TimerRunner> _logger;
+    private readonly IReadOnlyDictionary<string, string> _schedules;
 
-    public TimerRunner(FunctionInvoker invoker, TimeProvider time, ILogger<TimerRunner> logger)
-        : this(invoker.InvokeTimerAsync, time, logger)
+    public TimerRunner(FunctionInvoker invoker, TimeProvider time, ILogger<TimerRunner> logger, LocalRuntimeOptions options)
+        : this(invoker.InvokeTimerAsync, time, logger, options.Schedules)
     {
     }
 
-    internal TimerRunner(Func<string, CancellationToken, Task> fire, TimeProvider time, ILogger<TimerRunner> logger)
+    internal TimerRunner(Func<string, CancellationToken, Task> fire, TimeProvider time, ILogger<TimerRunner> logger, IReadOnlyDictionary<string, string>? schedules = null)
     {
         _fire = fire;
         _time = time;
         _logger = logger;
+        _schedules = schedules ?? new Dictionary<string, string>();
     }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
@@ -178,7 +190,7 @@ public sealed class TimerRunner : BackgroundService
 
     private async Task RunAsync(FunctionDefinition function, CancellationToken stoppingToken)
     {
-        var schedule = CronExpression.Parse(function.Schedule!, CronFormat.IncludeSeconds);
+        var schedule = CronExpression.Parse(_schedules.GetValueOrDefault(function.Name, function.Schedule!), CronFormat.IncludeSeconds);
         while (!stoppingToken.IsCancellationRequested)
         {
             var now = _time.GetUtcNow();

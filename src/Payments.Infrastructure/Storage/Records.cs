@@ -17,14 +17,18 @@ internal sealed record PaymentRecord(
     string Status, long AmountRefunded, string? ChannelTransactionId, string? NextActionType, string? NextActionUrl,
     string? FailureCode, string? FailureMessage, DateTimeOffset ExpiresAt, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
     DateTimeOffset? SucceededAt, int QueryAttempts, DateTimeOffset? LastQueriedAt, string? AttentionReason,
-    string? TraceParent = null)
+    string? TraceParent = null,
+    List<string>? AutoRefundedTransactions = null,
+    string? RiskAction = null,
+    List<string>? RiskReasons = null)
 {
     public static PaymentRecord From(Payment p) => new(
         1, p.Id, p.AppId, p.MerchantId, p.MerchantOrderNo, p.Amount.MinorUnits, p.Currency.Code, p.Channel, p.Method, p.Subject,
         p.Description, p.NotifyUrl, p.ReturnUrl, p.Payer?.Id, p.Payer?.Ip, new Dictionary<string, string>(p.Metadata), p.ChannelAccountId,
         p.RequestHash, p.Status.ToWire(), p.AmountRefunded, p.ChannelTransactionId, p.NextAction?.Type, p.NextAction?.Url,
         p.Failure?.Code, p.Failure?.Message, p.ExpiresAt, p.CreatedAt, p.UpdatedAt, p.SucceededAt, p.QueryAttempts, p.LastQueriedAt,
-        p.AttentionReason, p.TraceParent);
+        p.AttentionReason, p.TraceParent, p.AutoRefundedTransactions.Count == 0 ? null : [.. p.AutoRefundedTransactions],
+        RiskAction: p.Risk is { } risk ? Core.Risk.RiskActionExtensions.ToWire(risk.Action) : null, RiskReasons: p.Risk is { } r ? [.. r.Reasons] : null);
 
     public Payment ToDomain() => new()
     {
@@ -38,7 +42,8 @@ internal sealed record PaymentRecord(
         Failure = FailureCode is null ? null : new Failure(FailureCode, FailureMessage ?? ""),
         ExpiresAt = ExpiresAt, CreatedAt = CreatedAt, UpdatedAt = UpdatedAt, SucceededAt = SucceededAt,
         QueryAttempts = QueryAttempts, LastQueriedAt = LastQueriedAt, AttentionReason = AttentionReason,
-        TraceParent = TraceParent,
+        TraceParent = TraceParent, AutoRefundedTransactions = AutoRefundedTransactions ?? [],
+        Risk = RiskAction is null ? null : new Core.Risk.RiskDecision(Core.Risk.RiskActionExtensions.FromWire(RiskAction), RiskReasons ?? []),
     };
 }
 
@@ -46,18 +51,19 @@ internal sealed record PaymentRecord(
 internal sealed record RefundRecord(
     int V, string Id, string PaymentId, string MerchantRefundNo, long Amount, string Currency, string? Reason, string RequestHash,
     string Status, string? ChannelRefundId, string? FailureCode, string? FailureMessage, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
-    DateTimeOffset? SucceededAt, int QueryAttempts, DateTimeOffset? LastQueriedAt)
+    DateTimeOffset? SucceededAt, int QueryAttempts, DateTimeOffset? LastQueriedAt, string? DuplicateTransactionId = null)
 {
     public static RefundRecord From(Core.Refunds.Refund r) => new(
         1, r.Id, r.PaymentId, r.MerchantRefundNo, r.Amount.MinorUnits, r.Amount.Currency.Code, r.Reason, r.RequestHash, r.Status.ToWire(),
-        r.ChannelRefundId, r.Failure?.Code, r.Failure?.Message, r.CreatedAt, r.UpdatedAt, r.SucceededAt, r.QueryAttempts, r.LastQueriedAt);
+        r.ChannelRefundId, r.Failure?.Code, r.Failure?.Message, r.CreatedAt, r.UpdatedAt, r.SucceededAt, r.QueryAttempts, r.LastQueriedAt,
+        r.DuplicateTransactionId);
 
     public Core.Refunds.Refund ToDomain() => new()
     {
         Id = Id, PaymentId = PaymentId, MerchantRefundNo = MerchantRefundNo, Amount = new Money(Amount, Core.Currency.Parse(Currency)),
         Reason = Reason, RequestHash = RequestHash, Status = Core.Refunds.RefundStatusExtensions.FromWire(Status), ChannelRefundId = ChannelRefundId,
         Failure = FailureCode is null ? null : new Failure(FailureCode, FailureMessage ?? ""), CreatedAt = CreatedAt, UpdatedAt = UpdatedAt,
-        SucceededAt = SucceededAt, QueryAttempts = QueryAttempts, LastQueriedAt = LastQueriedAt,
+        SucceededAt = SucceededAt, QueryAttempts = QueryAttempts, LastQueriedAt = LastQueriedAt, DuplicateTransactionId = DuplicateTransactionId,
     };
 }
 
@@ -69,11 +75,14 @@ internal sealed record RefundRecord(
 [JsonSerializable(typeof(ChannelAccountRecord))]
 internal sealed partial class StorageJson : JsonSerializerContext;
 
-/// <summary>Stored app. Secrets are kept as given until envelope encryption lands (see docs/decisions.md).</summary>
+/// <summary>An app as callers hand it to <see cref="TableDirectories.SaveAppAsync"/>, secrets in plain text;
+/// the stored copy has them encrypted (<see cref="Keys.SecretProtector"/>).</summary>
 public sealed record AppRecord(
     string Id, string MerchantId, string Name, Dictionary<string, string> ChannelAccounts, string? NotifyUrl,
-    List<string> AppSecrets, List<string> WebhookSecrets, bool Active);
+    List<string> AppSecrets, List<string> WebhookSecrets, bool Active, DateTimeOffset? PreviousSecretsValidUntil = null);
 
+/// <summary>A channel account as callers hand it to <see cref="TableDirectories.SaveChannelAccountAsync"/>,
+/// credentials in plain text; the stored copy has every credential value encrypted.</summary>
 public sealed record ChannelAccountRecord(
     string Id, string Channel, string Name, string Mode, string? MerchantId, string Endpoint, Dictionary<string, string> Credentials);
 
@@ -84,11 +93,16 @@ internal static class RowKeys
     public const string InboxPrefix = "inbox|";
     public const string EventPrefix = "event|";
     public const string RefundPrefix = "refund|";
+    public const string AuditPrefix = "audit|";
 
     public static string Outbox(string messageId) => OutboxPrefix + messageId;
     public static string Inbox(string notificationId) => InboxPrefix + Sanitize(notificationId);
     public static string Event(string eventId) => EventPrefix + eventId;
     public static string Refund(string refundId) => RefundPrefix + refundId;
+    public static string Audit(long sequence) => AuditPrefix + sequence.ToString("D12", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>A caller-supplied id usable as a key as it is (else it names nothing we store).</summary>
+    public static bool IsSafeKey(string key) => key.Length is > 0 and <= 100 && key.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-');
 
     /// <summary>Row keys may not contain / \ # ? or control characters; channel ids are not ours to trust.</summary>
     public static string Sanitize(string key)

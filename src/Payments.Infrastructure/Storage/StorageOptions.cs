@@ -29,7 +29,7 @@ public sealed class StorageOptions
 /// <summary>Table and queue clients, made once per process and shared (they are thread-safe).</summary>
 public sealed class StorageClients
 {
-    public static readonly string[] TableNames = ["payments", "apps", "channelaccounts", "nonces", "openpayments", "unmatchedcallbacks"];
+    public static readonly string[] TableNames = ["payments", "apps", "channelaccounts", "nonces", "openpayments", "exceptions", "audit", "merchants", "reconindex", "riskrules", "riskcounters"];
 
     private readonly TableServiceClient _tables;
     private readonly QueueServiceClient _queues;
@@ -52,7 +52,12 @@ public sealed class StorageClients
         ChannelAccounts = _tables.GetTableClient(options.Table("channelaccounts"));
         Nonces = _tables.GetTableClient(options.Table("nonces"));
         OpenPayments = _tables.GetTableClient(options.Table("openpayments"));
-        Unmatched = _tables.GetTableClient(options.Table("unmatchedcallbacks"));
+        Exceptions = _tables.GetTableClient(options.Table("exceptions"));
+        Audit = _tables.GetTableClient(options.Table("audit"));
+        Merchants = _tables.GetTableClient(options.Table("merchants"));
+        ReconciliationIndex = _tables.GetTableClient(options.Table("reconindex"));
+        RiskRules = _tables.GetTableClient(options.Table("riskrules"));
+        RiskCounters = _tables.GetTableClient(options.Table("riskcounters"));
     }
 
     public TableClient Payments { get; }
@@ -60,7 +65,12 @@ public sealed class StorageClients
     public TableClient ChannelAccounts { get; }
     public TableClient Nonces { get; }
     public TableClient OpenPayments { get; }
-    public TableClient Unmatched { get; }
+    public TableClient Exceptions { get; }
+    public TableClient Audit { get; }
+    public TableClient Merchants { get; }
+    public TableClient ReconciliationIndex { get; }
+    public TableClient RiskRules { get; }
+    public TableClient RiskCounters { get; }
 
     public TableServiceClient TableService => _tables;
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
+using Payments.Core.Audit;
 using Payments.Core.Messaging;
 using Payments.Core.Payments;
 using Payments.Core.Refunds;
@@ -18,7 +19,12 @@ public sealed class TablePaymentStore(StorageClients clients, OutboxRelay relay,
 
     public async Task<(CreateOutcome Outcome, Versioned<Payment> Payment)> CreateAsync(Payment payment, IReadOnlyList<OutboxMessage> outbox, CancellationToken cancellationToken)
     {
-        var actions = new List<TableTransactionAction> { new(TableTransactionActionType.Add, PaymentEntity(payment)) };
+        (payment, var created) = PaymentAudit.Created(payment, "app:" + payment.AppId);
+        var actions = new List<TableTransactionAction>
+        {
+            new(TableTransactionActionType.Add, PaymentEntity(payment)),
+            new(TableTransactionActionType.Add, AuditEntity(payment.Id, created)),
+        };
         actions.AddRange(outbox.Select(m => new TableTransactionAction(TableTransactionActionType.UpsertReplace, OutboxEntity(payment.Id, m))));
         try
         {
@@ -51,11 +57,19 @@ public sealed class TablePaymentStore(StorageClients clients, OutboxRelay relay,
         }
 
         var record = JsonSerializer.Deserialize(response.Value.GetString("Data"), StorageJson.Default.PaymentRecord)!;
-        return new Versioned<Payment>(record.ToDomain(), response.Value.ETag.ToString());
+        var payment = record.ToDomain() with
+        {
+            AuditSequence = response.Value.GetInt64("AuditSeq") ?? 0, AuditHash = response.Value.GetString("AuditHash") ?? AuditChain.Genesis,
+        };
+        return new Versioned<Payment>(payment, response.Value.ETag.ToString());
     }
 
     public async Task<bool> TryCommitAsync(PaymentChange change, CancellationToken cancellationToken)
     {
+        // Every money state change carries its audit records in the same transaction.
+        change = PaymentAudit.Record(change);
+        // What the change made final goes to the reconciliation index through the outbox, in the same transaction.
+        change = change with { Outbox = [.. change.Outbox, .. Core.Reconciliation.ReconciliationFeed.For(change)] };
         string pk = change.Current.Value.Id;
         var actions = new List<TableTransactionAction>
         {
@@ -65,6 +79,7 @@ public sealed class TablePaymentStore(StorageClients clients, OutboxRelay relay,
         actions.AddRange(change.NewEvents.Select(e => new TableTransactionAction(TableTransactionActionType.Add, EventEntity(e))));
         actions.AddRange(change.NewRefunds.Select(r => new TableTransactionAction(TableTransactionActionType.Add, RefundEntity(r))));
         actions.AddRange(change.UpdatedRefunds.Select(r => new TableTransactionAction(TableTransactionActionType.UpsertReplace, RefundEntity(r))));
+        actions.AddRange(change.AuditEntries.Select(a => new TableTransactionAction(TableTransactionActionType.Add, AuditEntity(pk, a))));
         if (change.ProcessedInbox is { } inbox)
         {
             actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, InboxEntity(inbox)));
@@ -110,17 +125,6 @@ public sealed class TablePaymentStore(StorageClients clients, OutboxRelay relay,
         relay.Dispatch(entry.PaymentId, [message]);
         return InboxOutcome.Stored;
     }
-
-    public Task StoreUnmatchedAsync(InboxEntry entry, CancellationToken cancellationToken) =>
-        clients.Unmatched.UpsertEntityAsync(
-            new TableEntity(RowKeys.Sanitize(entry.Channel), RowKeys.Sanitize(entry.NotificationId))
-            {
-                ["PaymentId"] = entry.PaymentId,
-                ["Payload"] = entry.Payload,
-                ["ReceivedAt"] = entry.ReceivedAt,
-            },
-            TableUpdateMode.Replace,
-            cancellationToken);
 
     public async Task<InboxEntry?> GetInboxAsync(string paymentId, string notificationId, CancellationToken cancellationToken)
     {
@@ -226,7 +230,11 @@ public sealed class TablePaymentStore(StorageClients clients, OutboxRelay relay,
         ["Status"] = p.Status.ToWire(),
         ["AppId"] = p.AppId,
         ["CreatedAt"] = p.CreatedAt,
+        ["AuditSeq"] = p.AuditSequence,
+        ["AuditHash"] = p.AuditHash,
     };
+
+    private static TableEntity AuditEntity(string paymentId, AuditEntry entry) => Audit.AuditEntities.ToEntity(paymentId, RowKeys.Audit(entry.Sequence), entry);
 
     private TableEntity OutboxEntity(string paymentId, OutboxMessage m) => new(paymentId, RowKeys.Outbox(m.Id))
     {

@@ -5,12 +5,16 @@ using Payments.Sandbox.WeChatPay;
 namespace Payments.Sandbox.PayerPage;
 
 /// <summary>
-/// Body of <c>POST /pay/wechatpay/{token}</c>. <c>Force</c> with an approval pays even a closed
-/// or expired order: a test hook for the "payer paid after we gave up" scenario.
+/// Body of <c>POST /pay/wechatpay/{token}</c>. Test hooks: <c>Force</c> with an approval pays even a
+/// closed or expired order ("payer paid after we gave up"); <c>Duplicate</c> with an approval pays an
+/// already paid order a second time ("payer paid twice"): a new transaction_id for the same
+/// out_trade_no and amount, notified with TRANSACTION.SUCCESS like the first, refundable by its
+/// transaction_id. A duplicate of an unpaid order is 409 ORDER_NOT_PAID.
 /// </summary>
-internal sealed record PayerDecisionRequest(string? Decision, bool? Force, int? NotifyTotal);
+internal sealed record PayerDecisionRequest(string? Decision, bool? Force, int? NotifyTotal, bool? Duplicate);
 
-internal sealed record PayerDecisionResponse(string OutTradeNo, string TradeState);
+/// <param name="TransactionId">The transaction the decision made, when it made one.</param>
+internal sealed record PayerDecisionResponse(string OutTradeNo, string TradeState, string? TransactionId = null);
 
 /// <summary>
 /// Stands in for the WeChat app the payer scans the QR code with: the code_url leads here, and the
@@ -58,7 +62,14 @@ internal static class PayerPageEndpoints
                 return SandboxJson.Error(StatusCodes.Status400BadRequest, "PARAM_ERROR", "decision must be \"approve\" or \"decline\"");
         }
 
-        var (outcome, paid) = order.Decide(approve, body.Force ?? false, time.GetUtcNow());
+        if (body.Duplicate == true && !approve)
+        {
+            return SandboxJson.Error(StatusCodes.Status400BadRequest, "PARAM_ERROR", "duplicate needs decision \"approve\"");
+        }
+
+        var (outcome, paid) = body.Duplicate == true
+            ? order.PayAgain(time.GetUtcNow())
+            : order.Decide(approve, body.Force ?? false, time.GetUtcNow());
         if (paid is not null)
         {
             // NotifyTotal (test hook): the notification reports another amount than the order's, as a
@@ -71,10 +82,11 @@ internal static class PayerPageEndpoints
         return outcome switch
         {
             DecisionOutcome.Approved or DecisionOutcome.Declined => Results.Json(
-                new PayerDecisionResponse(order.OutTradeNo, order.Inspect().TradeState),
+                new PayerDecisionResponse(order.OutTradeNo, order.Inspect().TradeState, paid?.TransactionId),
                 SandboxJsonContext.Default.PayerDecisionResponse),
             DecisionOutcome.OrderClosed => Conflict("ORDER_CLOSED", "订单已关闭"),
             DecisionOutcome.OrderExpired => Conflict("ORDER_EXPIRED", "订单已过期"),
+            DecisionOutcome.NotPaidYet => Conflict("ORDER_NOT_PAID", "订单尚未支付"),
             _ => Conflict("ALREADY_DECIDED", "订单已支付或已失败"),
         };
     }

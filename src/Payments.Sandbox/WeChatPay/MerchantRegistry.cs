@@ -9,6 +9,7 @@ internal sealed record Merchant(string MchId, string ApiV3Key, ImmutableDictiona
 internal sealed class MerchantRegistry
 {
     private readonly ConcurrentDictionary<string, Merchant> _merchants = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _byChannelAccount = new(StringComparer.Ordinal);
 
     public Merchant Register(string mchId, string serialNo, byte[] subjectPublicKeyInfo, string apiV3Key) =>
         _merchants.AddOrUpdate(
@@ -24,4 +25,10 @@ internal sealed class MerchantRegistry
             });
 
     public Merchant? Find(string mchId) => _merchants.TryGetValue(mchId, out var merchant) ? merchant : null;
+
+    /// <summary>Records which of our channel accounts the merchant is, so statement routes can name it by that id.</summary>
+    public void LinkChannelAccount(string channelAccountId, string mchId) => _byChannelAccount[channelAccountId] = mchId;
+
+    public Merchant? FindByChannelAccount(string channelAccountId) =>
+        _byChannelAccount.TryGetValue(channelAccountId, out var mchId) ? Find(mchId) : null;
 }

@@ -35,6 +35,9 @@ internal enum DecisionOutcome
     OrderClosed,
     OrderExpired,
     AlreadyDecided,
+
+    /// <summary>A second payment was asked of an order nobody has paid once.</summary>
+    NotPaidYet,
 }
 
 /// <summary>What the merchant asked for; two creates are "identical" when their terms are equal.</summary>
@@ -55,7 +58,14 @@ internal sealed record OrderInspection(
     int CreateCalls,
     int CloseCalls,
     NotificationInspection[] Notifications,
-    string CodeUrl);
+    string CodeUrl,
+    string? TransactionId,
+    RefundInspection[] Refunds,
+    string[] DuplicateTransactionIds,
+    int QueryCalls);
+
+/// <summary>A payment of the order after its first (a payer who paid twice): its own transaction, same amount.</summary>
+internal sealed record DuplicatePayment(string TransactionId, DateTimeOffset SuccessTime);
 
 /// <summary>One native order; every read and transition goes through its lock.</summary>
 internal sealed class Order(string mchId, string outTradeNo, OrderTerms terms, string token, string codeUrl)
@@ -66,12 +76,14 @@ internal sealed class Order(string mchId, string outTradeNo, OrderTerms terms, s
     private readonly Lock _gate = new();
     private readonly List<NotificationRecord> _notifications = [];
     private readonly Dictionary<string, Refund> _refunds = new(StringComparer.Ordinal);
+    private readonly List<DuplicatePayment> _duplicates = [];
     private TradeState _state = TradeState.NotPay;
     private string? _transactionId;
     private DateTimeOffset? _successTime;
     private string? _openId;
     private int _createCalls = 1;
     private int _closeCalls;
+    private int _queryCalls;
 
     public string MchId { get; } = mchId;
 
@@ -155,10 +167,59 @@ internal sealed class Order(string mchId, string outTradeNo, OrderTerms terms, s
         }
     }
 
+    /// <summary>
+    /// Test hook: the payer pays the already paid order again, as a double scan or a retried payment
+    /// does at the real channel. The new transaction has its own transaction_id, the order's
+    /// out_trade_no and amount, and is notified like the first; queries keep answering the first.
+    /// </summary>
+    public (DecisionOutcome Outcome, Transaction? Paid) PayAgain(DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            if (!IsPaid)
+            {
+                return (DecisionOutcome.NotPaidYet, null);
+            }
+
+            var duplicate = new DuplicatePayment(NewTransactionId(now), now);
+            _duplicates.Add(duplicate);
+            return (DecisionOutcome.Approved, new Transaction(
+                Terms.Appid,
+                MchId,
+                OutTradeNo,
+                duplicate.TransactionId,
+                "NATIVE",
+                StateName(TradeState.Success),
+                "支付成功",
+                "OTHERS",
+                WeChatPayTime.Format(duplicate.SuccessTime),
+                new TransactionPayer(_openId!),
+                new TransactionAmount(Terms.Total, Terms.Total, Terms.Currency, Terms.Currency)));
+        }
+    }
+
+    public bool HasTransaction(string transactionId)
+    {
+        lock (_gate)
+        {
+            return HasTransactionLocked(transactionId);
+        }
+    }
+
     public Transaction ToTransaction()
     {
         lock (_gate)
         {
+            return ToTransactionLocked();
+        }
+    }
+
+    /// <summary>The order as a query answers it; counted, so tests can see who asked.</summary>
+    public Transaction AnswerQuery()
+    {
+        lock (_gate)
+        {
+            _queryCalls++;
             return ToTransactionLocked();
         }
     }
@@ -182,33 +243,41 @@ internal sealed class Order(string mchId, string outTradeNo, OrderTerms terms, s
                 _createCalls,
                 _closeCalls,
                 [.. _notifications.Select(n => n.Inspect())],
-                CodeUrl);
+                CodeUrl,
+                _transactionId,
+                [.. _refunds.Values.Select(r => r.Inspect(OutTradeNo))],
+                [.. _duplicates.Select(d => d.TransactionId)],
+                _queryCalls);
         }
     }
 
     public static string StateName(TradeState state) => state.ToString().ToUpperInvariant();
 
     /// <summary>
-    /// Asks for a refund. Decided under the order's lock, so concurrent refunds of one order can
-    /// never together exceed its total. <paramref name="claimRefundNo"/> reserves the out_refund_no
-    /// for this order across the merchant, and is called only when the refund is about to be made.
+    /// Asks for a refund of one of the order's transactions: <paramref name="transactionId"/> when the
+    /// request named one, else the order's own payment. Decided under the order's lock, so concurrent
+    /// refunds of one transaction can never together exceed its total. <paramref name="claimRefundNo"/>
+    /// reserves the out_refund_no for this order across the merchant, and is called only when the
+    /// refund is about to be made.
     /// </summary>
-    public (RefundRequestOutcome Outcome, RefundResponse? Refund) RequestRefund(RefundTerms terms, DateTimeOffset now, Func<bool> claimRefundNo)
+    public (RefundRequestOutcome Outcome, RefundResponse? Refund) RequestRefund(
+        RefundTerms terms, string? transactionId, DateTimeOffset now, Func<bool> claimRefundNo)
     {
         lock (_gate)
         {
+            var target = transactionId ?? _transactionId;
             if (_refunds.TryGetValue(terms.OutRefundNo, out var existing))
             {
-                if (existing.Terms != terms)
+                if (existing.Terms != terms || existing.TransactionId != target)
                 {
                     return (RefundRequestOutcome.DifferentParameters, null);
                 }
 
                 existing.Calls++;
-                return (RefundRequestOutcome.Existing, existing.ToResponse(OutTradeNo, _transactionId!));
+                return (RefundRequestOutcome.Existing, existing.ToResponse(OutTradeNo));
             }
 
-            if (!IsPaid)
+            if (!IsPaid || target is null || !HasTransactionLocked(target))
             {
                 return (RefundRequestOutcome.OrderNotPaid, null);
             }
@@ -218,7 +287,8 @@ internal sealed class Order(string mchId, string outTradeNo, OrderTerms terms, s
                 return (RefundRequestOutcome.TotalMismatch, null);
             }
 
-            var held = _refunds.Values.Where(r => r.Holds).Sum(r => r.Terms.Refund);
+            // Each transaction moved the order's total once, so each can be refunded up to it, no more.
+            var held = _refunds.Values.Where(r => r.Holds && r.TransactionId == target).Sum(r => r.Terms.Refund);
             if (held + terms.Refund > Terms.Total)
             {
                 return (RefundRequestOutcome.ExceedsRefundable, null);
@@ -229,9 +299,9 @@ internal sealed class Order(string mchId, string outTradeNo, OrderTerms terms, s
                 return (RefundRequestOutcome.RefundNoTaken, null);
             }
 
-            var refund = new Refund(terms, Refund.NewRefundId(now), now);
+            var refund = new Refund(terms, target, Refund.NewRefundId(now), now);
             _refunds.Add(terms.OutRefundNo, refund);
-            return (RefundRequestOutcome.Created, refund.ToResponse(OutTradeNo, _transactionId!));
+            return (RefundRequestOutcome.Created, refund.ToResponse(OutTradeNo));
         }
     }
 
@@ -254,11 +324,16 @@ internal sealed class Order(string mchId, string outTradeNo, OrderTerms terms, s
             if (status == RefundStatus.Success)
             {
                 refund.SucceededAt = now;
-                _state = TradeState.Refund;
+
+                // Returning a duplicate payment leaves the order's own payment as it was.
+                if (refund.TransactionId == _transactionId)
+                {
+                    _state = TradeState.Refund;
+                }
             }
 
             // The channel calls the refund's own notify_url; without one, the order's.
-            return (RefundSettleOutcome.Settled, refund.ToNotice(MchId, OutTradeNo, _transactionId!), refund.Terms.NotifyUrl ?? Terms.NotifyUrl);
+            return (RefundSettleOutcome.Settled, refund.ToNotice(MchId, OutTradeNo), refund.Terms.NotifyUrl ?? Terms.NotifyUrl);
         }
     }
 
@@ -266,7 +341,7 @@ internal sealed class Order(string mchId, string outTradeNo, OrderTerms terms, s
     {
         lock (_gate)
         {
-            return _refunds.TryGetValue(outRefundNo, out var refund) ? refund.ToResponse(OutTradeNo, _transactionId!) : null;
+            return _refunds.TryGetValue(outRefundNo, out var refund) ? refund.ToResponse(OutTradeNo) : null;
         }
     }
 
@@ -286,7 +361,30 @@ internal sealed class Order(string mchId, string outTradeNo, OrderTerms terms, s
         }
     }
 
+    /// <summary>The order's payments and refunds as the trade bill lists them.</summary>
+    public OrderBill ToBill()
+    {
+        lock (_gate)
+        {
+            var payments = new List<BillPayment>();
+            if (IsPaid)
+            {
+                payments.Add(new BillPayment(_transactionId!, _successTime!.Value));
+            }
+
+            payments.AddRange(_duplicates.Select(d => new BillPayment(d.TransactionId, d.SuccessTime)));
+            return new OrderBill(
+                OutTradeNo,
+                Terms,
+                payments,
+                [.. _refunds.Values.Select(r => new BillRefund(r.TransactionId, r.Terms.OutRefundNo, r.RefundId, r.Terms.Refund, r.Status, r.CreatedAt, r.SucceededAt))]);
+        }
+    }
+
     private bool IsPaid => _state is TradeState.Success or TradeState.Refund;
+
+    private bool HasTransactionLocked(string transactionId) =>
+        transactionId == _transactionId || _duplicates.Exists(d => d.TransactionId == transactionId);
 
     private Transaction ToTransactionLocked()
     {

@@ -36,7 +36,16 @@ internal sealed class OrderStore
     public Order? FindAny(string outTradeNo) =>
         _orders.FirstOrDefault(entry => entry.Key.OutTradeNo == outTradeNo).Value;
 
+    /// <summary>Every order of a merchant, for statements. A scan: the sandbox holds one run's orders.</summary>
+    public IEnumerable<Order> OrdersOf(string mchId) =>
+        _orders.Where(entry => entry.Key.MchId == mchId).Select(entry => entry.Value);
+
     public Order? FindByToken(string token) => _byToken.TryGetValue(token, out var order) ? order : null;
+
+    /// <summary>The order one of whose payments has this transaction_id. A scan: refunds by transaction
+    /// are rare and the sandbox holds one run's orders.</summary>
+    public Order? FindByTransaction(string mchId, string transactionId) =>
+        _orders.Values.FirstOrDefault(order => order.MchId == mchId && order.HasTransaction(transactionId));
 
     /// <summary>Reserves out_refund_no for the order; false when another order of the merchant holds it.</summary>
     public bool ClaimRefundNo(Order order, string outRefundNo) =>

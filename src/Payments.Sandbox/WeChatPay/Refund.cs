@@ -47,16 +47,18 @@ internal sealed record RefundTerms(
 internal sealed record RefundInspection(
     string OutRefundNo,
     string OutTradeNo,
+    string TransactionId,
     string Status,
     int Amount,
     int RefundCalls,
     NotificationInspection[] Notifications);
 
 /// <summary>
-/// One refund of an <see cref="Order"/>. It has no lock of its own: every read and change happens
-/// under its order's lock, which is what keeps the refunds of one order from exceeding its total.
+/// One refund of an <see cref="Order"/>'s transaction (its own payment, or a duplicate payment). It
+/// has no lock of its own: every read and change happens under its order's lock, which is what keeps
+/// the refunds of one transaction from exceeding its total.
 /// </summary>
-internal sealed class Refund(RefundTerms terms, string refundId, DateTimeOffset createdAt)
+internal sealed class Refund(RefundTerms terms, string transactionId, string refundId, DateTimeOffset createdAt)
 {
     private const string Digits = "0123456789";
 
@@ -64,6 +66,9 @@ internal sealed class Refund(RefundTerms terms, string refundId, DateTimeOffset 
     private const string UserReceivedAccount = "支付用户零钱";
 
     public RefundTerms Terms { get; } = terms;
+
+    /// <summary>The transaction the money goes back from.</summary>
+    public string TransactionId { get; } = transactionId;
 
     public string RefundId { get; } = refundId;
 
@@ -88,10 +93,10 @@ internal sealed class Refund(RefundTerms terms, string refundId, DateTimeOffset 
         + now.ToOffset(TimeSpan.FromHours(8)).ToString("yyyyMMdd", CultureInfo.InvariantCulture)
         + RandomNumberGenerator.GetString(Digits, 13);
 
-    public RefundResponse ToResponse(string outTradeNo, string transactionId) => new(
+    public RefundResponse ToResponse(string outTradeNo) => new(
         RefundId,
         Terms.OutRefundNo,
-        transactionId,
+        TransactionId,
         outTradeNo,
         "ORIGINAL",
         UserReceivedAccount,
@@ -103,10 +108,10 @@ internal sealed class Refund(RefundTerms terms, string refundId, DateTimeOffset 
             Terms.Total, Terms.Refund, Terms.Total, Terms.Refund, Terms.Refund, Terms.Total, 0, Terms.Currency),
         []);
 
-    public RefundNotice ToNotice(string mchId, string outTradeNo, string transactionId) => new(
+    public RefundNotice ToNotice(string mchId, string outTradeNo) => new(
         mchId,
         outTradeNo,
-        transactionId,
+        TransactionId,
         Terms.OutRefundNo,
         RefundId,
         StatusName(Status),
@@ -117,6 +122,7 @@ internal sealed class Refund(RefundTerms terms, string refundId, DateTimeOffset 
     public RefundInspection Inspect(string outTradeNo) => new(
         Terms.OutRefundNo,
         outTradeNo,
+        TransactionId,
         StatusName(Status),
         Terms.Refund,
         Calls,

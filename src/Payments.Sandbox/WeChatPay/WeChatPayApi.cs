@@ -181,7 +181,7 @@ internal static partial class WeChatPayApi
         var order = FindOrder(call);
         return order is null
             ? OrderNotFound()
-            : SignedAnswer.Json(StatusCodes.Status200OK, order.ToTransaction(), WeChatPayJsonContext.Wire.Transaction);
+            : SignedAnswer.Json(StatusCodes.Status200OK, order.AnswerQuery(), WeChatPayJsonContext.Wire.Transaction);
     }
 
     private static SignedAnswer Close(ApiCall call)
@@ -214,8 +214,19 @@ internal static partial class WeChatPayApi
             return ParamError(parseError);
         }
 
-        // The channel also takes transaction_id; our adapter always names the order by out_trade_no.
-        if (request.OutTradeNo is null || !OutTradeNoPattern().IsMatch(request.OutTradeNo))
+        // Exactly one of the two names what is refunded: the order (its own payment), or one transaction,
+        // which is the only way to name a duplicate payment of the order.
+        if ((request.TransactionId is null) == (request.OutTradeNo is null))
+        {
+            return ParamError("transaction_id与out_trade_no须二选一");
+        }
+
+        if (request.TransactionId is { } transactionId && !TransactionIdPattern().IsMatch(transactionId))
+        {
+            return ParamError("transaction_id应为1-32位字母、数字");
+        }
+
+        if (request.OutTradeNo is { } outTradeNo && !OutTradeNoPattern().IsMatch(outTradeNo))
         {
             return ParamError("out_trade_no应为6-32位字母、数字、_-|*");
         }
@@ -249,7 +260,9 @@ internal static partial class WeChatPayApi
         }
 
         var orders = call.Services.GetRequiredService<OrderStore>();
-        var order = orders.Find(call.Merchant.MchId, request.OutTradeNo);
+        var order = request.TransactionId is { } named
+            ? orders.FindByTransaction(call.Merchant.MchId, named)
+            : orders.Find(call.Merchant.MchId, request.OutTradeNo!);
         if (order is null)
         {
             return SignedAnswer.Error(StatusCodes.Status404NotFound, "RESOURCE_NOT_EXISTS", "订单不存在");
@@ -262,7 +275,7 @@ internal static partial class WeChatPayApi
 
         var terms = new RefundTerms(request.OutRefundNo, refund, total, currency, request.Reason, request.NotifyUrl);
         var time = call.Services.GetRequiredService<TimeProvider>();
-        var (outcome, answer) = order.RequestRefund(terms, time.GetUtcNow(), () => orders.ClaimRefundNo(order, request.OutRefundNo));
+        var (outcome, answer) = order.RequestRefund(terms, request.TransactionId, time.GetUtcNow(), () => orders.ClaimRefundNo(order, request.OutRefundNo));
         if (outcome == RefundRequestOutcome.Created)
         {
             call.Services.GetRequiredService<RefundSettler>().Track(order, request.OutRefundNo);
@@ -331,6 +344,9 @@ internal static partial class WeChatPayApi
 
     [GeneratedRegex("^[A-Za-z0-9_*|@-]{1,64}\\z")]
     private static partial Regex OutRefundNoPattern();
+
+    [GeneratedRegex("^[A-Za-z0-9]{1,32}\\z")]
+    private static partial Regex TransactionIdPattern();
 
     private sealed record ApiCall(HttpContext Context, Merchant Merchant, byte[] Body)
     {

@@ -5,8 +5,9 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Payments.Sandbox.WeChatPay;
 
-/// <summary>Body of <c>POST /sandbox/wechatpay/merchants</c>: what a merchant sets up in the merchant platform.</summary>
-internal sealed record MerchantRegistration(string? MchId, string? MerchantSerialNo, string? MerchantPublicKeyPem, string? ApiV3Key);
+/// <summary>Body of <c>POST /sandbox/wechatpay/merchants</c>: what a merchant sets up in the merchant platform;
+/// <c>channelAccountId</c> (optional, sandbox only) is our channel account id, by which statement routes may name it.</summary>
+internal sealed record MerchantRegistration(string? MchId, string? MerchantSerialNo, string? MerchantPublicKeyPem, string? ApiV3Key, string? ChannelAccountId = null);
 
 internal sealed record MerchantRegistered(string PlatformSerialNo, string PlatformPublicKeyPem);
 
@@ -131,6 +132,11 @@ internal static class WeChatPaySandbox
         }
 
         merchants.Register(body.MchId, body.MerchantSerialNo, publicKey, apiV3Key);
+        if (body.ChannelAccountId is { Length: > 0 } channelAccountId)
+        {
+            merchants.LinkChannelAccount(channelAccountId, body.MchId);
+        }
+
         return Results.Json(
             new MerchantRegistered(platform.SerialNo, platform.PublicKeyPem),
             SandboxJsonContext.Default.MerchantRegistered);

@@ -1,8 +1,13 @@
+using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
+using Payments.Core.Channels;
 using Payments.Core.Messaging;
 using Payments.Functions.Demo;
 using Payments.Functions.Tests.Support;
+using Payments.Infrastructure.Keys;
 using Payments.Infrastructure.Storage;
 using Payments.Tests.Shared;
 
@@ -15,6 +20,7 @@ public sealed class EndToEndFixture : IAsyncLifetime
 {
     private ProcessHost? _sandbox;
     private ProcessHost? _functions;
+    private readonly string _keyDirectory = Directory.CreateTempSubdirectory("payments-keys-").FullName;
 
     public StorageOptions Storage { get; } = Azurite.IsolatedOptions();
     public StorageClients Clients { get; private set; } = null!;
@@ -25,6 +31,12 @@ public sealed class EndToEndFixture : IAsyncLifetime
     public SignedClient Client { get; private set; } = null!;
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(60) };
     public ProcessHost Functions => _functions!;
+
+    /// <summary>Operator keys the function app starts with (Operators:Keys), one per role the tests act as.</summary>
+    public const string OperatorName = "e2e-operator";
+    public const string AuditorName = "e2e-auditor";
+    public string OperatorKey { get; } = "opk_" + RandomNumberGenerator.GetHexString(40, lowercase: true);
+    public string AuditorKey { get; } = "opk_" + RandomNumberGenerator.GetHexString(40, lowercase: true);
 
     public async Task InitializeAsync()
     {
@@ -37,12 +49,14 @@ public sealed class EndToEndFixture : IAsyncLifetime
         _sandbox = new ProcessHost(ProcessHost.BuiltDll("Payments.Sandbox"), $"--urls {SandboxUrl}", new Dictionary<string, string>
         {
             ["Sandbox__NotifyRetrySeconds"] = "1,1,2,2",
+            ["Sandbox__Alipay__NotifyRetrySeconds"] = "1,1,2,2",
             // Refunds stay processing until a test settles them, so every refund outcome is chosen, not raced.
             ["Sandbox__RefundSettleSeconds"] = "-1",
         });
         await WaitHealthyAsync(new Uri(SandboxUrl, "health"), _sandbox);
 
-        App = await DemoSeeder.SeedAsync(Clients, Http, SandboxUrl, "mch_e2e", "app_e2e", "ca_e2e_wechatpay", Receiver.Url, null, null, CancellationToken.None);
+        var secrets = new SecretProtector(new LocalKeyRing(_keyDirectory), KeysOptions.DefaultKeyName, TimeProvider.System);
+        App = await DemoSeeder.SeedAsync(Clients, secrets, Http, SandboxUrl, "mch_e2e", "app_e2e", "ca_e2e_wechatpay", Receiver.Url, null, null, CancellationToken.None);
 
         int apiPort = ProcessHost.FreePort();
         ApiUrl = new Uri($"http://127.0.0.1:{apiPort}/");
@@ -51,6 +65,7 @@ public sealed class EndToEndFixture : IAsyncLifetime
             ["Storage__ConnectionString"] = Storage.ConnectionString,
             ["Storage__TablePrefix"] = Storage.TablePrefix,
             ["Storage__QueuePrefix"] = Storage.QueuePrefix,
+            ["Keys__LocalDirectory"] = _keyDirectory,
             ["LocalRuntime__Enabled"] = "true",
             ["LocalRuntime__TimersEnabled"] = "false",
             ["LocalRuntime__RetryBackoff"] = "00:00:00.010",
@@ -63,6 +78,12 @@ public sealed class EndToEndFixture : IAsyncLifetime
             ["Schedules__ChannelRetrySeconds"] = "1",
             ["Schedules__StuckAfterSeconds"] = "1",
             ["Schedules__MinExpiresInSeconds"] = "3",
+            ["Operators__Keys__0__Name"] = OperatorName,
+            ["Operators__Keys__0__Key"] = OperatorKey,
+            ["Operators__Keys__0__Role"] = "Operator",
+            ["Operators__Keys__1__Name"] = AuditorName,
+            ["Operators__Keys__1__Key"] = AuditorKey,
+            ["Operators__Keys__1__Role"] = "Auditor",
         });
         await WaitHealthyAsync(new Uri(ApiUrl, "api/health"), _functions);
         Client = new SignedClient(new HttpClient { BaseAddress = ApiUrl, Timeout = TimeSpan.FromSeconds(60) }, App.AppId, App.AppSecret);
@@ -108,12 +129,36 @@ public sealed class EndToEndFixture : IAsyncLifetime
     public async Task<HttpResponseMessage> DecideAsync(string payerPageUrl, string decision, int? notifyTotal = null) =>
         await Http.PostAsJsonAsync(payerPageUrl, notifyTotal is null ? (object)new { decision } : new { decision, notifyTotal });
 
+    /// <summary>An admin route called with an operator key (Authorization: Bearer).</summary>
+    public async Task<HttpResponseMessage> AdminAsync(HttpMethod method, string pathAndQuery, string key, string? json = null)
+    {
+        using var request = new HttpRequestMessage(method, new Uri(ApiUrl, pathAndQuery.TrimStart('/')));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        if (json is not null)
+        {
+            request.Content = new StringContent(json, Encoding.UTF8, "application/json");
+        }
+
+        return await Http.SendAsync(request);
+    }
+
+    /// <summary>The seeded channel account as the function app reads it, credentials opened: what a test
+    /// needs to talk to the sandbox as the merchant does.</summary>
+    public async Task<ChannelAccount> ChannelAccountAsync(string? channelAccountId = null)
+    {
+        channelAccountId ??= App.ChannelAccountId;
+        var secrets = new SecretProtector(new LocalKeyRing(_keyDirectory), KeysOptions.DefaultKeyName, TimeProvider.System);
+        return await new TableDirectories(Clients, secrets, TimeProvider.System).GetChannelAccountAsync(channelAccountId, CancellationToken.None)
+            ?? throw new InvalidOperationException($"{channelAccountId} was not seeded.");
+    }
+
     public async Task DisposeAsync()
     {
         _functions?.Dispose();
         _sandbox?.Dispose();
         await Receiver.DisposeAsync();
         await Clients.DeleteAllAsync(Queues.All, CancellationToken.None);
+        Directory.Delete(_keyDirectory, recursive: true);
 
         Http.Dispose();
     }

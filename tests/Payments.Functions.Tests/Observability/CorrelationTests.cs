@@ -67,7 +67,7 @@ public sealed class CorrelationTests : IClassFixture<ApiFactory>, IDisposable
     {
         using var merchant = RSA.Create(2048);
         using var platform = RSA.Create(2048);
-        await new TableDirectories(_api.Clients, TimeProvider.System).SaveChannelAccountAsync(new ChannelAccountRecord(
+        await new TableDirectories(_api.Clients, _api.Secrets, TimeProvider.System).SaveChannelAccountAsync(new ChannelAccountRecord(
             "ca_test", "wechatpay", "Unreachable", "sandbox", null, "http://127.0.0.1:9/",
             new Dictionary<string, string>
             {

@@ -12,13 +12,20 @@ public sealed class SignedClient(HttpClient http, string appId, string secret)
 
     public string AppId => appId;
 
+    /// <summary>The same app's credentials over another client (a differently configured host, say).</summary>
+    public SignedClient With(HttpClient other) => new(other, appId, secret);
+
     public static string NewNonce() => RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 24);
 
-    public HttpRequestMessage Request(HttpMethod method, string pathAndQuery, string? json = null, long? ts = null, string? nonce = null, string? secretOverride = null)
+    public HttpRequestMessage Request(HttpMethod method, string pathAndQuery, string? json = null, long? ts = null, string? nonce = null, string? secretOverride = null) =>
+        Request(method, pathAndQuery, json is null ? null : Encoding.UTF8.GetBytes(json), ts, nonce, secretOverride);
+
+    /// <summary>Signs raw bytes, which need not be valid UTF-8 or JSON (for tests of bad input).</summary>
+    public HttpRequestMessage Request(HttpMethod method, string pathAndQuery, byte[]? bytes, long? ts = null, string? nonce = null, string? secretOverride = null)
     {
-        byte[] body = json is null ? [] : Encoding.UTF8.GetBytes(json);
+        byte[] body = bytes ?? [];
         var request = new HttpRequestMessage(method, pathAndQuery);
-        if (json is not null)
+        if (bytes is not null)
         {
             request.Content = new ByteArrayContent(body);
             request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");

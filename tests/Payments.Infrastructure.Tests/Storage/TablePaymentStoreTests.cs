@@ -17,11 +17,15 @@ public class TablePaymentStoreTests(StoreFixture fx) : IClassFixture<StoreFixtur
 
         Assert.Equal(CreateOutcome.Created, outcome);
         var read = await fx.Store.GetAsync(p.Id, default);
-        Assert.Equal(p, read!.Value with { Metadata = p.Metadata });
+        Assert.Equal(p, read!.Value with
+        {
+            Metadata = p.Metadata, AutoRefundedTransactions = p.AutoRefundedTransactions, AuditSequence = 0, AuditHash = Core.Audit.AuditChain.Genesis,
+        });
+        Assert.Equal(1, read.Value.AuditSequence); // the creation is the first record of the payment's audit chain
         Assert.Equal("c-7", read.Value.Metadata["cart"]);
         Assert.Equal(stored.ETag, read.ETag);
         var rows = await PartitionAsync(p.Id);
-        Assert.Equal(["outbox|" + StoreFixture.Message(p.Id, "create").Id, "payment"], rows.Select(r => r.RowKey).Order());
+        Assert.Equal(["audit|000000000001", "outbox|" + StoreFixture.Message(p.Id, "create").Id, "payment"], rows.Select(r => r.RowKey).Order());
     }
 
     [Fact]
@@ -33,7 +37,7 @@ public class TablePaymentStoreTests(StoreFixture fx) : IClassFixture<StoreFixtur
 
         Assert.Single(results, r => r.Outcome == CreateOutcome.Created);
         Assert.Equal(49, results.Count(r => r.Outcome == CreateOutcome.AlreadyExists));
-        Assert.Equal(2, (await PartitionAsync(p.Id)).Count);
+        Assert.Equal(3, (await PartitionAsync(p.Id)).Count); // payment, its outbox message, its first audit record
     }
 
     [Fact]

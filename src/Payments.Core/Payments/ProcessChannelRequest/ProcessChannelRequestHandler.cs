@@ -38,7 +38,9 @@ public sealed class ProcessChannelRequestHandler(
             return;
         }
 
-        if (payment.Status.IsTerminal())
+        // A final payment is not asked about again, unless it waits for an operator: their retry asks the
+        // channel what it holds now (a late or second transaction), and the answer goes the normal way.
+        if (payment.Status.IsTerminal() && !(message.Kind == ChannelRequestKind.Query && payment.AttentionReason is not null))
         {
             if (message.Kind == ChannelRequestKind.Query)
             {
@@ -82,7 +84,18 @@ public sealed class ProcessChannelRequestHandler(
         var refund = await store.GetRefundAsync(payment.Id, refundId, cancellationToken);
         if (refund is null || refund.Status.IsTerminal() || (message.Kind == ChannelRequestKind.Refund && refund.Status != Refunds.RefundStatus.Created))
         {
+            if (refund is not null && refund.Status.IsTerminal())
+            {
+                await openPayments.RemoveAsync(refund, cancellationToken);
+            }
+
             return; // unknown, final, or already at the channel: a repeat
+        }
+
+        if (message.Kind == ChannelRequestKind.Refund)
+        {
+            // Indexed before the channel hears of it, so the janitor finds every refund left pending.
+            await openPayments.AddAsync(refund, cancellationToken);
         }
 
         var account = await accounts.GetChannelAccountAsync(payment.ChannelAccountId, cancellationToken)
@@ -95,7 +108,8 @@ public sealed class ProcessChannelRequestHandler(
         if (message.Kind == ChannelRequestKind.Refund)
         {
             result = await channel.RefundAsync(account, new ChannelRefundRequest(
-                payment.Id, refund.Id, refund.Amount, payment.Amount, refund.Reason, callbacks.For(payment.Channel, payment.ChannelAccountId)), cancellationToken);
+                payment.Id, refund.Id, refund.Amount, refund.DuplicateTransactionId is null ? payment.Amount : refund.Amount, refund.Reason,
+                callbacks.For(payment.Channel, payment.ChannelAccountId), refund.DuplicateTransactionId), cancellationToken);
             if (result is ChannelResult<ChannelRefundState>.Rejected rejected)
             {
                 // A refusal may hide a refund that exists (a retry after a lost answer): ask before failing.
@@ -116,18 +130,26 @@ public sealed class ProcessChannelRequestHandler(
         }
 
         var now = time.GetUtcNow();
+        Refunds.Refund? final = null;
         await committer.CommitAsync(payment.Id, async cur =>
         {
-            var r = await store.GetRefundAsync(payment.Id, refundId, cancellationToken);
+            var r = final = await store.GetRefundAsync(payment.Id, refundId, cancellationToken);
             if (r is null || r.Status.IsTerminal())
             {
                 return null;
             }
 
-            return result is ChannelResult<ChannelRefundState>.Ok ok
+            var change = result is ChannelResult<ChannelRefundState>.Ok ok
                 ? applier.DecideRefund(cur, r, ok.Value, now, attempt)
                 : applier.RefundFollowUp(cur, r.RecordQuery(now), now, attempt);
+            final = change?.UpdatedRefunds.FirstOrDefault(u => u.Id == refundId) ?? r;
+            return change;
         }, cancellationToken);
+
+        if (final is { } f && f.Status.IsTerminal())
+        {
+            await openPayments.RemoveAsync(f, cancellationToken);
+        }
     }
 
     private async Task<Payment?> CreateAsync(Payment payment, ChannelAccount account, IPaymentChannel channel, int attempt, CancellationToken cancellationToken)

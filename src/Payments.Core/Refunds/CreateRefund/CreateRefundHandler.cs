@@ -81,6 +81,7 @@ public sealed partial class CreateRefundHandler(IPaymentStore store, TimeProvide
             {
                 NewRefunds = [refund],
                 Outbox = [ChannelRequests.Message(paymentId, ChannelRequestKind.Refund, 0, refundId: refundId)],
+                Actor = "app:" + app.Id,
             };
             if (await store.TryCommitAsync(change, cancellationToken))
             {
