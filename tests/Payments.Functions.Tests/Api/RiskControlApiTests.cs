@@ -122,5 +122,12 @@ public class RiskControlApiTests(ApiFactory api) : IClassFixture<ApiFactory>
         Assert.Equal(RiskDecision.Allow.Action, (await StoredAsync(client, "REV-2"))!.Value.Risk!.Action);
         string id = Ids.PaymentId(client.AppId, "REV-1");
         await QueuePeek.WaitForCountAsync(api.Clients.Queue(Queues.ChannelRequests), m => m.Contains(id, StringComparison.Ordinal), 1);
+
+        // And operators see it on their list; the allowed one is not there.
+        using var admin = api.OperatorClient("Auditor");
+        string list = await admin.GetStringAsync("/api/v1/admin/exceptions?kind=payment&limit=100");
+        Assert.Contains(id, list, StringComparison.Ordinal);
+        Assert.Contains("risk_review", list, StringComparison.Ordinal);
+        Assert.DoesNotContain(Ids.PaymentId(client.AppId, "REV-2"), list, StringComparison.Ordinal);
     }
 }

@@ -118,7 +118,7 @@ public sealed class ServiceBusTriggerTests(ApiFactory api) : IClassFixture<ApiFa
     [Fact]
     public void StorageQueuesIsTheDefaultTransport()
     {
-        Assert.IsType<StorageQueuePublisher>(api.Services.GetRequiredService<IMessagePublisher>());
+        Assert.IsType<StorageQueuePublisher>(Assert.IsType<Payments.Infrastructure.Reconciliation.IndexingPublisher>(api.Services.GetRequiredService<IMessagePublisher>()).Queues);
     }
 
     [Fact]
@@ -128,7 +128,7 @@ public sealed class ServiceBusTriggerTests(ApiFactory api) : IClassFixture<ApiFa
             .UseSetting("Messaging:Transport", "ServiceBus")
             .UseSetting("ServiceBus:fullyQualifiedNamespace", "payments-test.servicebus.windows.net"));
 
-        Assert.IsType<ServiceBusRestPublisher>(app.Services.GetRequiredService<IMessagePublisher>());
+        Assert.IsType<ServiceBusRestPublisher>(Assert.IsType<Payments.Infrastructure.Reconciliation.IndexingPublisher>(app.Services.GetRequiredService<IMessagePublisher>()).Queues);
         Assert.Equal(new Uri("https://payments-test.servicebus.windows.net/"), app.Services.GetRequiredService<IOptions<ServiceBusOptions>>().Value.Endpoint());
     }
 

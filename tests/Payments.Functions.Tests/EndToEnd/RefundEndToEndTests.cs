@@ -136,8 +136,12 @@ public sealed class RefundEndToEndTests(EndToEndFixture fx) : IAsyncLifetime
     public async Task APaymentPaidAfterItWasClosedIsRefundedAutomatically()
     {
         var created = await JsonAsync(await fx.Client.PostAsync("/api/v1/payments",
-            $$"""{"merchantOrderNo":"LATE-{{Guid.NewGuid():N}}","amount":700,"currency":"CNY","channel":"wechatpay","method":"qr","subject":"Late","expiresInSeconds":3}"""));
+            $$"""{"merchantOrderNo":"LATE-{{Guid.NewGuid():N}}","amount":700,"currency":"CNY","channel":"wechatpay","method":"qr","subject":"Late","expiresInSeconds":120}"""));
         string paymentId = created.GetProperty("id").GetString()!;
+        // The order must exist at the channel before the storefront gives up on it (no expiry race under load).
+        await Eventually.ValueAsync(async () => await JsonAsync(await fx.Client.GetAsync($"/api/v1/payments/{paymentId}?waitForSeconds=2")),
+            p => p.GetProperty("status").GetString() == "pending", Within, "pending");
+        Assert.Equal(HttpStatusCode.Accepted, (await fx.Client.SendAsync(HttpMethod.Post, $"/api/v1/payments/{paymentId}/close", "{}")).StatusCode);
         await Eventually.ValueAsync(async () => await JsonAsync(await fx.Client.GetAsync($"/api/v1/payments/{paymentId}?waitForSeconds=2")),
             p => p.GetProperty("status").GetString() == "closed", Within, "closed");
 

@@ -11,7 +11,7 @@ public sealed record CreatePaymentResult(Payment Payment, bool Created);
 
 /// <summary>Creates a payment idempotently on (app, merchantOrderNo): the payment id is derived
 /// from them, so concurrent identical creates collide on insert and exactly one wins.</summary>
-public sealed class CreatePaymentHandler(IPaymentStore store, TimeProvider time, PaymentSchedules schedules, PaymentsMetrics? metrics = null, Risk.RiskCheck? riskCheck = null)
+public sealed class CreatePaymentHandler(IPaymentStore store, TimeProvider time, PaymentSchedules schedules, PaymentsMetrics? metrics = null, Risk.RiskCheck? riskCheck = null, Attention.IAttentionLog? attention = null)
 {
     public async Task<Result<CreatePaymentResult>> HandleAsync(App app, CreatePaymentCommand command, CancellationToken cancellationToken)
     {
@@ -72,10 +72,18 @@ public sealed class CreatePaymentHandler(IPaymentStore store, TimeProvider time,
             UpdatedAt = now,
             TraceParent = PaymentsTelemetry.CurrentTraceParent(),
             Risk = risk,
+            // A payment risk control wants reviewed proceeds, and goes on the operators' list.
+            AttentionReason = risk?.Action == Risk.RiskAction.Review ? "risk_review: " + string.Join(",", risk.Reasons) : null,
         };
 
         // One message on the request path; the create consumer schedules the expiry and follow-ups.
         var outbox = new List<OutboxMessage> { ChannelRequests.Message(id, ChannelRequestKind.Create, 0) };
+
+        if (attention is not null && payment.AttentionReason is { } reason)
+        {
+            // Before the insert, like every raise: shown only if the payment really carries the reason.
+            await attention.RaiseAsync(Attention.AttentionItem.ForPayment(payment, reason, now), cancellationToken);
+        }
 
         var (outcome, stored) = await store.CreateAsync(payment, outbox, cancellationToken);
         if (outcome == CreateOutcome.Created)
