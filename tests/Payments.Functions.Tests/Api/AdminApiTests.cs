@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Azure.Data.Tables;
+using Microsoft.Extensions.DependencyInjection;
 using Payments.Functions.Tests.Support;
 
 namespace Payments.Functions.Tests.Api;
@@ -202,5 +203,59 @@ public class AdminApiTests(ApiFactory api) : IClassFixture<ApiFactory>
 
         var audit = await ReadAsync(await admin.GetAsync("/api/v1/admin/audit?limit=200"), HttpStatusCode.OK);
         Assert.Contains(audit.GetProperty("data").EnumerateArray(), e => e.GetProperty("subject").GetString() == merchantId && e.GetProperty("action").GetString() == "risk_rules.replaced");
+    }
+}
+
+public class AdminAuthorizationTests(ApiFactory api) : IClassFixture<ApiFactory>
+{
+    /// <summary>Every admin endpoint the app maps, with a concrete path (ids filled in with a dummy).</summary>
+    private IEnumerable<(string Method, string Path, Functions.Api.Admin.OperatorRole Needed)> AdminEndpoints() =>
+        api.Services.GetRequiredService<Microsoft.AspNetCore.Routing.EndpointDataSource>().Endpoints
+            .OfType<Microsoft.AspNetCore.Routing.RouteEndpoint>()
+            .Where(e => e.RoutePattern.RawText?.StartsWith("/api/v1/admin", StringComparison.Ordinal) == true)
+            .SelectMany(e => (e.Metadata.GetMetadata<Microsoft.AspNetCore.Routing.HttpMethodMetadata>()?.HttpMethods ?? ["GET"]).Select(m => (
+                m,
+                System.Text.RegularExpressions.Regex.Replace(e.RoutePattern.RawText!, "\\{[^}]+\\}", "x_1"),
+                e.Metadata.GetMetadata<Functions.Api.Admin.OperatorAuthentication.RequiredRole>()?.Role ?? Functions.Api.Admin.OperatorRole.Admin)));
+
+    private HttpRequestMessage Request(string method, string path)
+    {
+        var request = new HttpRequestMessage(new HttpMethod(method), path);
+        if (method is "POST" or "PUT")
+        {
+            request.Content = new StringContent("{}", System.Text.Encoding.UTF8, "application/json");
+        }
+
+        return request;
+    }
+
+    [Fact]
+    public async Task EveryAdminEndpointRefusesMerchantCredentialsAndRolesBelowItsOwn()
+    {
+        var endpoints = AdminEndpoints().ToList();
+        Assert.True(endpoints.Count >= 15, $"only {endpoints.Count} admin endpoints found");
+        var merchant = await api.NewAppAsync();
+        var anonymous = api.CreateClient();
+
+        foreach (var (method, path, needed) in endpoints)
+        {
+            var signed = merchant.Request(new HttpMethod(method), path, method is "POST" or "PUT" ? "{}" : null);
+            Assert.True((await merchant.Http.SendAsync(signed)).StatusCode == HttpStatusCode.Unauthorized, $"merchant signature at {method} {path}");
+            Assert.True((await anonymous.SendAsync(Request(method, path))).StatusCode == HttpStatusCode.Unauthorized, $"no credentials at {method} {path}");
+
+            foreach (var role in new[] { Functions.Api.Admin.OperatorRole.Auditor, Functions.Api.Admin.OperatorRole.Operator, Functions.Api.Admin.OperatorRole.Admin })
+            {
+                var response = await api.OperatorClient(role.ToString()).SendAsync(Request(method, path));
+                if (role < needed)
+                {
+                    Assert.True(response.StatusCode == HttpStatusCode.Forbidden, $"{role} at {method} {path}: {(int)response.StatusCode}");
+                }
+                else
+                {
+                    Assert.True(response.StatusCode is not (HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized), $"{role} at {method} {path}: {(int)response.StatusCode}");
+                    Assert.True((int)response.StatusCode < 500, $"{role} at {method} {path}: {(int)response.StatusCode}");
+                }
+            }
+        }
     }
 }

@@ -102,5 +102,6 @@ public static class OperatorAuthentication
         return found;
     }
 
-    private sealed record RequiredRole(OperatorRole Role);
+    /// <summary>Endpoint metadata: the least role an endpoint needs.</summary>
+    public sealed record RequiredRole(OperatorRole Role);
 }
