@@ -104,7 +104,7 @@ public sealed class AlipayNotificationTests
         await AlipayPayer.ScanAsync(sandbox, qrCode);
 
         // No query or other read here: the expiry timer alone must close and notify.
-        var form = app.VerifyNotification((await receiver.NextAsync(TimeSpan.FromSeconds(15))).Body);
+        var form = app.VerifyNotification((await receiver.NextAsync(TimeSpan.FromSeconds(45))).Body);
 
         Assert.Equal(("TRADE_CLOSED", outTradeNo), (form["trade_status"], form["out_trade_no"]));
         Assert.False(form.ContainsKey("gmt_payment"));

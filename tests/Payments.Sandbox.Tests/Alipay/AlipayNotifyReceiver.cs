@@ -41,7 +41,7 @@ internal sealed class AlipayNotifyReceiver : IAsyncDisposable
 
     public async Task<(string ContentType, byte[] Body)> NextAsync(TimeSpan? timeout = null)
     {
-        using var deadline = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(10));
+        using var deadline = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(30));
         return await _received.Reader.ReadAsync(deadline.Token);
     }
 
