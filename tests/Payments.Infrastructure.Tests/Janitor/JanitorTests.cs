@@ -8,19 +8,19 @@ using Payments.Infrastructure.Storage;
 
 namespace Payments.Infrastructure.Tests.Janitor;
 
+internal sealed class RecordingPublisher : IMessagePublisher
+{
+    public ConcurrentBag<OutboxMessage> Sent { get; } = [];
+
+    public Task PublishAsync(OutboxMessage message, CancellationToken cancellationToken)
+    {
+        Sent.Add(message);
+        return Task.CompletedTask;
+    }
+}
+
 public class JanitorTests(StoreFixture fx) : IClassFixture<StoreFixture>
 {
-    private sealed class RecordingPublisher : IMessagePublisher
-    {
-        public ConcurrentBag<OutboxMessage> Sent { get; } = [];
-
-        public Task PublishAsync(OutboxMessage message, CancellationToken cancellationToken)
-        {
-            Sent.Add(message);
-            return Task.CompletedTask;
-        }
-    }
-
     [Fact]
     public async Task TheJanitorQueriesQuietPaymentsExpiresOverdueOnesAndForgetsFinishedOnes()
     {
@@ -64,17 +64,6 @@ public class JanitorTests(StoreFixture fx) : IClassFixture<StoreFixture>
 
 public class JanitorRefundTests(StoreFixture fx) : IClassFixture<StoreFixture>
 {
-    private sealed class RecordingPublisher : IMessagePublisher
-    {
-        public ConcurrentBag<OutboxMessage> Sent { get; } = [];
-
-        public Task PublishAsync(OutboxMessage message, CancellationToken cancellationToken)
-        {
-            Sent.Add(message);
-            return Task.CompletedTask;
-        }
-    }
-
     [Fact]
     public async Task APendingRefundNotHeardOfIsQueriedAndAFinishedOneLeavesTheIndex()
     {
