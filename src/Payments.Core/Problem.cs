@@ -24,6 +24,7 @@ public static class ProblemCodes
     public const string IdempotencyConflict = "idempotency_conflict";
     public const string InvalidState = "invalid_state";
     public const string ChannelNotEnabled = "channel_not_enabled";
+    public const string ChannelNotAvailable = "channel_not_available";
     public const string AmountExceedsRefundable = "amount_exceeds_refundable";
     public const string RiskDenied = "risk_denied";
     public const string RateLimited = "rate_limited";

@@ -1,7 +1,9 @@
 namespace Payments.Core.Apps;
 
 /// <summary>A merchant's business system calling our API. Secrets are listed newest first; more than
-/// one is valid only during a rotation's overlap window.</summary>
+/// one is valid only during a rotation's overlap window. <paramref name="Routes"/>, when it has a list for a
+/// channel, spreads that channel's payments over several accounts; else the channel's one account in
+/// <paramref name="ChannelAccounts"/> takes them all.</summary>
 public sealed record App(
     string Id,
     string MerchantId,
@@ -11,7 +13,8 @@ public sealed record App(
     IReadOnlyList<Secret> AppSecrets,
     IReadOnlyList<Secret> WebhookSecrets,
     bool Active = true,
-    DateTimeOffset? PreviousSecretsValidUntil = null)
+    DateTimeOffset? PreviousSecretsValidUntil = null,
+    IReadOnlyDictionary<string, IReadOnlyList<Routing.RouteCandidate>>? Routes = null)
 {
     public bool IsChannelEnabled(string channel) => ChannelAccounts.ContainsKey(channel);
 

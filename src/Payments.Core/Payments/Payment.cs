@@ -63,6 +63,10 @@ public sealed record Payment
     /// is never created). Null for payments created before risk control existed.</summary>
     public Risk.RiskDecision? Risk { get; init; }
 
+    /// <summary>Why the payment went to <see cref="ChannelAccountId"/>. Null for payments created before
+    /// routing existed.</summary>
+    public Routing.RoutingDecision? Routing { get; init; }
+
     /// <summary>Head of the payment's hash-chained audit trail (sequence and hash of its last record).
     /// Kept by <see cref="Audit.PaymentAudit"/>; the records live in the payment's partition.</summary>
     public long AuditSequence { get; init; }

@@ -15,7 +15,7 @@ public static class Problems
         ProblemCodes.IdempotencyConflict or ProblemCodes.InvalidState or ProblemCodes.Conflict => StatusCodes.Status409Conflict,
         ProblemCodes.PayloadTooLarge => StatusCodes.Status413PayloadTooLarge,
         ProblemCodes.UnsupportedMediaType => StatusCodes.Status415UnsupportedMediaType,
-        ProblemCodes.ChannelNotEnabled or ProblemCodes.AmountExceedsRefundable or ProblemCodes.RiskDenied => StatusCodes.Status422UnprocessableEntity,
+        ProblemCodes.ChannelNotEnabled or ProblemCodes.ChannelNotAvailable or ProblemCodes.AmountExceedsRefundable or ProblemCodes.RiskDenied => StatusCodes.Status422UnprocessableEntity,
         ProblemCodes.RateLimited => StatusCodes.Status429TooManyRequests,
         _ => StatusCodes.Status500InternalServerError,
     };
@@ -33,6 +33,7 @@ public static class Problems
         ProblemCodes.PayloadTooLarge => "The request body is too large.",
         ProblemCodes.UnsupportedMediaType => "Unsupported media type.",
         ProblemCodes.ChannelNotEnabled => "Channel not enabled.",
+        ProblemCodes.ChannelNotAvailable => "No channel account can take this payment now.",
         ProblemCodes.RiskDenied => "Refused by risk control.",
         ProblemCodes.RateLimited => "Too many requests.",
         _ => "The request could not be processed.",

@@ -20,7 +20,10 @@ internal sealed record PaymentRecord(
     string? TraceParent = null,
     List<string>? AutoRefundedTransactions = null,
     string? RiskAction = null,
-    List<string>? RiskReasons = null)
+    List<string>? RiskReasons = null,
+    string? RoutingRule = null,
+    List<string>? RoutingConsidered = null,
+    List<RoutingSkipRecord>? RoutingSkipped = null)
 {
     public static PaymentRecord From(Payment p) => new(
         1, p.Id, p.AppId, p.MerchantId, p.MerchantOrderNo, p.Amount.MinorUnits, p.Currency.Code, p.Channel, p.Method, p.Subject,
@@ -28,7 +31,9 @@ internal sealed record PaymentRecord(
         p.RequestHash, p.Status.ToWire(), p.AmountRefunded, p.ChannelTransactionId, p.NextAction?.Type, p.NextAction?.Url,
         p.Failure?.Code, p.Failure?.Message, p.ExpiresAt, p.CreatedAt, p.UpdatedAt, p.SucceededAt, p.QueryAttempts, p.LastQueriedAt,
         p.AttentionReason, p.TraceParent, p.AutoRefundedTransactions.Count == 0 ? null : [.. p.AutoRefundedTransactions],
-        RiskAction: p.Risk is { } risk ? Core.Risk.RiskActionExtensions.ToWire(risk.Action) : null, RiskReasons: p.Risk is { } r ? [.. r.Reasons] : null);
+        RiskAction: p.Risk is { } risk ? Core.Risk.RiskActionExtensions.ToWire(risk.Action) : null, RiskReasons: p.Risk is { } r ? [.. r.Reasons] : null,
+        RoutingRule: p.Routing?.Rule, RoutingConsidered: p.Routing is { } routing ? [.. routing.Considered] : null,
+        RoutingSkipped: p.Routing is { } rs ? [.. rs.Skipped.Select(s => new RoutingSkipRecord(s.ChannelAccountId, s.Reason))] : null);
 
     public Payment ToDomain() => new()
     {
@@ -44,8 +49,12 @@ internal sealed record PaymentRecord(
         QueryAttempts = QueryAttempts, LastQueriedAt = LastQueriedAt, AttentionReason = AttentionReason,
         TraceParent = TraceParent, AutoRefundedTransactions = AutoRefundedTransactions ?? [],
         Risk = RiskAction is null ? null : new Core.Risk.RiskDecision(Core.Risk.RiskActionExtensions.FromWire(RiskAction), RiskReasons ?? []),
+        Routing = RoutingRule is null ? null : new Core.Routing.RoutingDecision(
+            ChannelAccountId, RoutingRule, RoutingConsidered ?? [], [.. (RoutingSkipped ?? []).Select(s => new Core.Routing.SkippedCandidate(s.ChannelAccountId, s.Reason))]),
     };
 }
+
+internal sealed record RoutingSkipRecord(string ChannelAccountId, string Reason);
 
 /// <summary>The stored shape of a refund.</summary>
 internal sealed record RefundRecord(
@@ -79,7 +88,14 @@ internal sealed partial class StorageJson : JsonSerializerContext;
 /// the stored copy has them encrypted (<see cref="Keys.SecretProtector"/>).</summary>
 public sealed record AppRecord(
     string Id, string MerchantId, string Name, Dictionary<string, string> ChannelAccounts, string? NotifyUrl,
-    List<string> AppSecrets, List<string> WebhookSecrets, bool Active, DateTimeOffset? PreviousSecretsValidUntil = null);
+    List<string> AppSecrets, List<string> WebhookSecrets, bool Active, DateTimeOffset? PreviousSecretsValidUntil = null,
+    Dictionary<string, List<RouteRecord>>? Routes = null);
+
+/// <summary>One routing candidate of an app for a channel (see <see cref="Core.Routing.RouteCandidate"/>).</summary>
+public sealed record RouteRecord(string ChannelAccountId, long? MinAmount, long? MaxAmount, string? Currency, List<string>? Methods, int Weight)
+{
+    public Core.Routing.RouteCandidate ToDomain() => new(ChannelAccountId, MinAmount, MaxAmount, Currency, Methods, Weight);
+}
 
 /// <summary>A channel account as callers hand it to <see cref="TableDirectories.SaveChannelAccountAsync"/>,
 /// credentials in plain text; the stored copy has every credential value encrypted.</summary>

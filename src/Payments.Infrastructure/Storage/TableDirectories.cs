@@ -36,7 +36,8 @@ public sealed class TableDirectories(StorageClients clients, SecretProtector sec
             var r = JsonSerializer.Deserialize(response.Value.GetString("Data"), StorageJson.Default.AppRecord)!;
             app = new App(r.Id, r.MerchantId, r.Name, r.ChannelAccounts, r.NotifyUrl,
                 await OpenAllAsync(r.AppSecrets, AppSecretsContext(r.Id), cancellationToken),
-                await OpenAllAsync(r.WebhookSecrets, WebhookSecretsContext(r.Id), cancellationToken), r.Active, r.PreviousSecretsValidUntil);
+                await OpenAllAsync(r.WebhookSecrets, WebhookSecretsContext(r.Id), cancellationToken), r.Active, r.PreviousSecretsValidUntil,
+                r.Routes?.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<Core.Routing.RouteCandidate>)[.. kv.Value.Select(c => c.ToDomain())], StringComparer.Ordinal));
         }
 
         _apps[appId] = (now, app);
@@ -115,6 +116,41 @@ public sealed class TableDirectories(StorageClients clients, SecretProtector sec
 
         var response = await clients.Apps.GetEntityIfExistsAsync<TableEntity>(appId, "app", cancellationToken: cancellationToken);
         return response.HasValue && response.Value is { } e ? JsonSerializer.Deserialize(e.GetString("Data"), StorageJson.Default.AppRecord) : null;
+    }
+
+    /// <summary>Replaces an app's routes and keeps the rest as stored, its secrets sealed as they are.
+    /// Null when there is no such app, false when the app changed between our read and our write.</summary>
+    public async Task<bool?> TryReplaceRoutesAsync(string appId, Dictionary<string, List<RouteRecord>>? routes, CancellationToken cancellationToken)
+    {
+        if (!RowKeys.IsSafeKey(appId))
+        {
+            return null;
+        }
+
+        var response = await clients.Apps.GetEntityIfExistsAsync<TableEntity>(appId, "app", cancellationToken: cancellationToken);
+        if (!response.HasValue || response.Value is not { } entity)
+        {
+            return null;
+        }
+
+        var current = JsonSerializer.Deserialize(entity.GetString("Data"), StorageJson.Default.AppRecord)!;
+        string data = JsonSerializer.Serialize(current with { Routes = routes }, StorageJson.Default.AppRecord);
+        try
+        {
+            await clients.Apps.UpdateEntityAsync(new TableEntity(appId, "app") { ["Data"] = data }, entity.ETag, TableUpdateMode.Replace, cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status == 412)
+        {
+            // An SDK retry of our own write that went through also ends here: then the row holds our data.
+            var now = await clients.Apps.GetEntityIfExistsAsync<TableEntity>(appId, "app", cancellationToken: cancellationToken);
+            if (!now.HasValue || now.Value?.GetString("Data") != data)
+            {
+                return false;
+            }
+        }
+
+        _apps.TryRemove(appId, out _);
+        return true;
     }
 
     // Contexts bind each sealed value to its record and field: copied elsewhere, it does not open.

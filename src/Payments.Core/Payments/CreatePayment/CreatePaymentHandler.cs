@@ -11,7 +11,7 @@ public sealed record CreatePaymentResult(Payment Payment, bool Created);
 
 /// <summary>Creates a payment idempotently on (app, merchantOrderNo): the payment id is derived
 /// from them, so concurrent identical creates collide on insert and exactly one wins.</summary>
-public sealed class CreatePaymentHandler(IPaymentStore store, TimeProvider time, PaymentSchedules schedules, PaymentsMetrics? metrics = null, Risk.RiskCheck? riskCheck = null, Attention.IAttentionLog? attention = null)
+public sealed class CreatePaymentHandler(IPaymentStore store, TimeProvider time, PaymentSchedules schedules, PaymentsMetrics? metrics = null, Risk.RiskCheck? riskCheck = null, Attention.IAttentionLog? attention = null, Routing.IChannelHealth? health = null)
 {
     public async Task<Result<CreatePaymentResult>> HandleAsync(App app, CreatePaymentCommand command, CancellationToken cancellationToken)
     {
@@ -40,9 +40,18 @@ public sealed class CreatePaymentHandler(IPaymentStore store, TimeProvider time,
             activity.SetTag(PaymentsTelemetry.CorrelationTag, correlationId).SetTag(PaymentsTelemetry.PaymentIdTag, id);
         }
 
+        // Before risk control, so a payment no account can take leaves no trace there either.
+        var amount = new Money(command.Amount!.Value, Currency.Parse(command.Currency!));
+        var route = Routing.PaymentRouter.Route(app, channel, id, amount, command.Method!, health);
+        if (route.Problem is { } unroutable)
+        {
+            // A retried create of a payment that exists keeps the account it was routed to then.
+            return await store.GetAsync(id, cancellationToken) is { } existing ? Existing(existing.Value, RequestHash(command)) : unroutable;
+        }
+
         // Denied means nothing is stored; null means the payment exists and the insert below finds it.
         var risk = riskCheck is null ? null : await riskCheck.AssessAsync(
-            new Risk.RiskSubject(app.MerchantId, id, new Money(command.Amount!.Value, Currency.Parse(command.Currency!)), command.Payer?.Id, command.Payer?.Ip, now),
+            new Risk.RiskSubject(app.MerchantId, id, amount, command.Payer?.Id, command.Payer?.Ip, now),
             async ct => await store.GetAsync(id, ct) is not null,
             cancellationToken);
         if (risk is { Action: Risk.RiskAction.Deny })
@@ -56,7 +65,7 @@ public sealed class CreatePaymentHandler(IPaymentStore store, TimeProvider time,
             AppId = app.Id,
             MerchantId = app.MerchantId,
             MerchantOrderNo = command.MerchantOrderNo!,
-            Amount = new Money(command.Amount!.Value, Currency.Parse(command.Currency!)),
+            Amount = amount,
             Channel = channel,
             Method = command.Method!,
             Subject = command.Subject!,
@@ -65,7 +74,8 @@ public sealed class CreatePaymentHandler(IPaymentStore store, TimeProvider time,
             ReturnUrl = command.ReturnUrl,
             Payer = command.Payer is { } p ? new Payer(p.Id, p.Ip) : null,
             Metadata = command.Metadata ?? new Dictionary<string, string>(),
-            ChannelAccountId = app.ChannelAccounts[channel],
+            ChannelAccountId = route.Value!.ChannelAccountId,
+            Routing = route.Value,
             RequestHash = RequestHash(command),
             ExpiresAt = TruncateToSeconds(now.AddSeconds(command.ExpiresInSeconds ?? CreatePaymentValidator.DefaultExpiresInSeconds)),
             CreatedAt = now,
@@ -92,10 +102,12 @@ public sealed class CreatePaymentHandler(IPaymentStore store, TimeProvider time,
             return new CreatePaymentResult(stored.Value, Created: true);
         }
 
-        return stored.Value.RequestHash == payment.RequestHash
-            ? new CreatePaymentResult(stored.Value, Created: false)
-            : new Problem(ProblemCodes.IdempotencyConflict, "A payment with this merchantOrderNo exists with different parameters.");
+        return Existing(stored.Value, payment.RequestHash);
     }
+
+    private static Result<CreatePaymentResult> Existing(Payment stored, string requestHash) => stored.RequestHash == requestHash
+        ? new CreatePaymentResult(stored, Created: false)
+        : new Problem(ProblemCodes.IdempotencyConflict, "A payment with this merchantOrderNo exists with different parameters.");
 
     /// <summary>A canonical digest of everything the storefront chose; defaults are not applied first,
     /// so leaving a field out and sending its default are different requests (as Stripe treats them).</summary>

@@ -20,7 +20,8 @@ public sealed class ProcessChannelRequestHandler(
     CallbackOptions callbacks,
     PaymentSchedules schedules,
     TimeProvider time,
-    ILogger<ProcessChannelRequestHandler> logger)
+    ILogger<ProcessChannelRequestHandler> logger,
+    Routing.IChannelHealth? health = null)
 {
     public async Task HandleAsync(ChannelRequestMessage message, CancellationToken cancellationToken)
     {
@@ -164,6 +165,17 @@ public sealed class ProcessChannelRequestHandler(
             callbacks.For(payment.Channel, payment.ChannelAccountId), payment.Payer?.Ip);
         var result = await channel.CreateAsync(account, request, cancellationToken);
         var now = time.GetUtcNow();
+
+        // Only steers the next new payments. This one stays at its account whatever happened: an
+        // unknown outcome may have placed the order there, and queries settle it.
+        if (result is ChannelResult<ChannelOrder>.Unknown)
+        {
+            health?.RecordFailure(account.Id);
+        }
+        else if (result is ChannelResult<ChannelOrder>.Ok or ChannelResult<ChannelOrder>.Rejected)
+        {
+            health?.RecordSuccess(account.Id);
+        }
 
         switch (result)
         {

@@ -43,6 +43,7 @@ public sealed record AuditVerificationDto(bool Valid, long Checked, long? FirstB
 [JsonSerializable(typeof(ListDto<WebhookDeliveryDto>))]
 [JsonSerializable(typeof(MerchantDto))]
 [JsonSerializable(typeof(ListDto<MerchantDto>))]
+[JsonSerializable(typeof(Dictionary<string, List<RouteDto>>))]
 public sealed partial class AdminJson : JsonSerializerContext;
 
 /// <summary>Strict JSON bodies for admin commands: a size limit, application/json, unknown fields refused.</summary>
