@@ -66,6 +66,7 @@ var queueNames = [
   'channel-requests'
   'channel-notifications'
   'merchant-notifications'
+  'reconciliations'
 ]
 var tableNames = [
   'payments'
@@ -79,6 +80,7 @@ var tableNames = [
   'reconindex'
   'riskrules'
   'riskcounters'
+  'reconruns'
 ]
 
 var tags = {

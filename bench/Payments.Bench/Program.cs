@@ -25,6 +25,13 @@ if (args is ["recon", .. var reconArgs])
     return;
 }
 
+// bench/run.sh index [records]: reading one business day of the reconciliation index from Azurite.
+if (args is ["index", .. var indexArgs])
+{
+    Environment.ExitCode = await IndexReadBench.RunAsync(indexArgs, Environment.GetEnvironmentVariable("Storage__ConnectionString") ?? "UseDevelopmentStorage=true");
+    return;
+}
+
 // Create-payment throughput and latency through the real HTTP stack, side by side with raw
 // entity-group inserts of the same entities, on the same Azurite, in one run.
 // Usage: dotnet run -c Release --project bench/Payments.Bench -- [requests=3000] [concurrency=32]

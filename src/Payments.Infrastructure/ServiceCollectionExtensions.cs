@@ -88,6 +88,9 @@ public static class ServiceCollectionExtensions
             sp.GetService<ServiceBusRestClientOptions>()));
         services.TryAddSingleton(Core.Reconciliation.ReconciliationOptions.Default);
         services.AddSingleton<Reconciliation.TableReconciliationIndex>();
+        services.AddSingleton<Core.Reconciliation.RunReconciliation.IReconciliationIndex>(sp => sp.GetRequiredService<Reconciliation.TableReconciliationIndex>());
+        services.AddSingleton<Core.Reconciliation.RunReconciliation.IReconciliationRunStore, Reconciliation.TableReconciliationRunStore>();
+        services.AddSingleton<Core.Reconciliation.RunReconciliation.IReconciliationAccounts, Reconciliation.TableReconciliationAccounts>();
         services.AddSingleton<IMessagePublisher>(sp => new Reconciliation.IndexingPublisher(
             sp.GetRequiredService<IOptions<MessagingOptions>>().Value.Transport switch
             {

@@ -10,7 +10,10 @@ public static class Queues
     public const string ChannelNotifications = "channel-notifications";
     public const string MerchantNotifications = "merchant-notifications";
 
-    public static IReadOnlyList<string> All { get; } = [ChannelRequests, ChannelNotifications, MerchantNotifications];
+    /// <summary>One message per (channel account, business day) to reconcile.</summary>
+    public const string Reconciliations = "reconciliations";
+
+    public static IReadOnlyList<string> All { get; } = [ChannelRequests, ChannelNotifications, MerchantNotifications, Reconciliations];
 }
 
 /// <summary>A message written in the same transaction as the state change that causes it.

@@ -38,14 +38,20 @@ public static class FunctionCatalog
         new("PaymentRefunds", TriggerKind.Http, Route: "v1/payments/{id}/refunds", Methods: ["get", "post"]),
         new("RefundById", TriggerKind.Http, Route: "v1/refunds/{id}", Methods: ["get"]),
         new("ChannelCallback", TriggerKind.Http, Route: "v1/callbacks/{channel}/{channelAccountId}", Methods: ["post"]),
+        // Operators' API: one function for the whole admin surface (low traffic, one auth filter); the
+        // host forwards everything under it and the app's own routing takes over.
+        new("Admin", TriggerKind.Http, Route: "v1/admin/{*path}", Methods: ["get", "post", "put"]),
         new("ChannelRequests", TriggerKind.Queue, Queue: Queues.ChannelRequests),
         new("ChannelNotifications", TriggerKind.Queue, Queue: Queues.ChannelNotifications),
         new("MerchantNotifications", TriggerKind.Queue, Queue: Queues.MerchantNotifications),
+        new("Reconciliations", TriggerKind.Queue, Queue: Queues.Reconciliations),
         // NCRONTAB with seconds, in UTC (Flex Consumption ignores WEBSITE_TIME_ZONE).
         new("OutboxSweep", TriggerKind.Timer, Schedule: "15 * * * * *"),
         new("Janitor", TriggerKind.Timer, Schedule: "45 * * * * *"),
         // Daily at 02:30 UTC, a quiet hour for storefronts in the default business time zone (UTC+8).
         new("TableBackup", TriggerKind.Timer, Schedule: "0 30 2 * * *"),
+        // Daily at 02:30 UTC = 10:30 in Asia/Shanghai: after the channels publish the previous day's statements (about 10:00).
+        new("ReconciliationSchedule", TriggerKind.Timer, Schedule: "0 30 2 * * *"),
     ];
 
     public static FunctionDefinition? Find(string name) => All.FirstOrDefault(f => f.Name == name);

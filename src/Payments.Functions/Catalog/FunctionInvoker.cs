@@ -4,6 +4,7 @@ using Payments.Core.Messaging;
 using Payments.Core.Payments;
 using Payments.Core.Payments.ProcessChannelNotification;
 using Payments.Core.Payments.ProcessChannelRequest;
+using Payments.Core.Reconciliation.RunReconciliation;
 using Payments.Core.Webhooks;
 using Payments.Functions.Observability;
 using Payments.Infrastructure.Backup;
@@ -19,6 +20,13 @@ public sealed class FunctionInvoker(IServiceProvider services)
     /// <summary>Handles one queue message; throws on failure so the caller redelivers it.</summary>
     public async Task InvokeQueueAsync(string functionName, string body, CancellationToken cancellationToken)
     {
+        if (functionName == "Reconciliations")
+        {
+            // About an account's day, not a payment: no payment trace to join.
+            await services.GetRequiredService<RunReconciliationHandler>().HandleAsync(Parse(body, RunReconciliationJson.Default.RunReconciliationCommand), cancellationToken);
+            return;
+        }
+
         IPaymentMessage message = functionName switch
         {
             "ChannelRequests" => Parse(body, CoreJson.Default.ChannelRequestMessage),
@@ -60,6 +68,7 @@ public sealed class FunctionInvoker(IServiceProvider services)
         "OutboxSweep" => new OutboxSweepReport(await services.GetRequiredService<OutboxSweeper>().SweepAsync(OutboxSweeper.Grace, cancellationToken)),
         "Janitor" => await services.GetRequiredService<JanitorHandler>().RunAsync(cancellationToken),
         "TableBackup" => await services.GetRequiredService<TableBackupService>().RunScheduledAsync(cancellationToken),
+        "ReconciliationSchedule" => await services.GetRequiredService<ScheduleReconciliationsHandler>().RunAsync(cancellationToken),
         _ => throw new ArgumentException($"'{functionName}' is not a timer function.", nameof(functionName)),
     };
 

@@ -181,4 +181,5 @@ public static class TriggerEndpoints
 [JsonSerializable(typeof(JanitorReport))]
 [JsonSerializable(typeof(OutboxSweepReport))]
 [JsonSerializable(typeof(Payments.Infrastructure.Backup.TableBackupReport))]
+[JsonSerializable(typeof(Payments.Core.Reconciliation.RunReconciliation.ReconciliationScheduleReport))]
 internal sealed partial class TriggerJson : JsonSerializerContext;

@@ -29,7 +29,7 @@ public sealed class StorageOptions
 /// <summary>Table and queue clients, made once per process and shared (they are thread-safe).</summary>
 public sealed class StorageClients
 {
-    public static readonly string[] TableNames = ["payments", "apps", "channelaccounts", "nonces", "openpayments", "exceptions", "audit", "merchants", "reconindex", "riskrules", "riskcounters"];
+    public static readonly string[] TableNames = ["payments", "apps", "channelaccounts", "nonces", "openpayments", "exceptions", "audit", "merchants", "reconindex", "riskrules", "riskcounters", "reconruns"];
 
     private readonly TableServiceClient _tables;
     private readonly QueueServiceClient _queues;
@@ -58,6 +58,7 @@ public sealed class StorageClients
         ReconciliationIndex = _tables.GetTableClient(options.Table("reconindex"));
         RiskRules = _tables.GetTableClient(options.Table("riskrules"));
         RiskCounters = _tables.GetTableClient(options.Table("riskcounters"));
+        ReconciliationRuns = _tables.GetTableClient(options.Table("reconruns"));
     }
 
     public TableClient Payments { get; }
@@ -71,6 +72,7 @@ public sealed class StorageClients
     public TableClient ReconciliationIndex { get; }
     public TableClient RiskRules { get; }
     public TableClient RiskCounters { get; }
+    public TableClient ReconciliationRuns { get; }
 
     public TableServiceClient TableService => _tables;
 

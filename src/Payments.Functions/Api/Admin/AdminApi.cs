@@ -11,8 +11,10 @@ public static class AdminApi
         admin.MapAuditApi();
         admin.MapMerchantsApi();
         admin.MapAppsApi();
+        admin.MapRoutesApi();
         admin.MapRiskRulesApi();
         admin.MapWebhookDeliveriesApi();
+        admin.MapReconciliationsApi();
         return app;
     }
 
