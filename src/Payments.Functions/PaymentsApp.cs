@@ -1,5 +1,6 @@
 using System.Globalization;
 using Payments.Channels.Alipay;
+using Payments.Channels.Card;
 using Payments.Channels.WeChatPay;
 using Payments.Core.Channels;
 using Payments.Core.Janitor;
@@ -14,6 +15,7 @@ using Payments.Functions.Api.Admin;
 using Payments.Functions.Catalog;
 using Payments.Functions.Demo;
 using Payments.Functions.Observability;
+using Payments.Functions.Reconciliation;
 using Payments.Functions.Runtime;
 using Payments.Infrastructure;
 using Payments.Infrastructure.Backup;
@@ -54,6 +56,7 @@ public static class PaymentsApp
         {
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJson.Default);
             o.SerializerOptions.TypeInfoResolverChain.Insert(1, Api.Admin.AdminJson.Default);
+            o.SerializerOptions.TypeInfoResolverChain.Add(Api.Admin.ReconciliationsApiJson.Default);
             o.SerializerOptions.Converters.Add(new Core.UtcTimestampConverter());
         });
         services.AddSingleton(TimeProvider.System);
@@ -70,19 +73,32 @@ public static class PaymentsApp
         services.AddSingleton<PaymentCommitter>();
         services.AddSingleton<ChannelStateApplier>();
         services.AddRiskControl();
+        services.AddSingleton(_ => new Core.Routing.CircuitBreakerOptions
+        {
+            FailureThreshold = configuration.GetValue("Routing:FailureThreshold", 5),
+            CoolDown = TimeSpan.FromSeconds(configuration.GetValue("Routing:CoolDownSeconds", 30.0)),
+        });
+        services.AddSingleton<Core.Routing.CircuitBreakers>();
+        services.AddSingleton<Core.Routing.IChannelHealth>(sp => sp.GetRequiredService<Core.Routing.CircuitBreakers>());
         services.AddSingleton<CreatePaymentHandler>();
         services.AddSingleton<Core.Refunds.CreateRefund.CreateRefundHandler>();
         services.AddSingleton<ProcessChannelRequestHandler>();
         services.AddSingleton<ProcessChannelNotificationHandler>();
         services.AddSingleton<DeliverWebhookHandler>();
         services.AddSingleton<JanitorHandler>();
+        services.AddReconciliation(configuration);
         services.AddSingleton<FunctionInvoker>();
 
         double channelTimeout = configuration.GetValue("Channels:TimeoutSeconds", 10.0);
         services.AddHttpClient<WeChatPayChannel>(c => c.Timeout = TimeSpan.FromSeconds(channelTimeout));
         services.AddSingleton<IPaymentChannel>(sp => sp.GetRequiredService<WeChatPayChannel>());
+        services.AddSingleton<Core.Reconciliation.IStatementChannel>(sp => sp.GetRequiredService<WeChatPayChannel>());
         services.AddHttpClient<AlipayChannel>(c => c.Timeout = TimeSpan.FromSeconds(channelTimeout));
         services.AddSingleton<IPaymentChannel>(sp => sp.GetRequiredService<AlipayChannel>());
+        services.AddSingleton<Core.Reconciliation.IStatementChannel>(sp => sp.GetRequiredService<AlipayChannel>());
+        services.AddHttpClient<CardChannel>(c => c.Timeout = TimeSpan.FromSeconds(channelTimeout));
+        services.AddSingleton<IPaymentChannel>(sp => sp.GetRequiredService<CardChannel>());
+        services.AddSingleton<Core.Reconciliation.IStatementChannel>(sp => sp.GetRequiredService<CardChannel>());
 
         var runtime = new LocalRuntimeOptions();
         configuration.GetSection("LocalRuntime").Bind(runtime);

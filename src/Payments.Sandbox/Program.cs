@@ -1,5 +1,6 @@
 using Payments.Sandbox;
 using Payments.Sandbox.Alipay;
+using Payments.Sandbox.Card;
 using Payments.Sandbox.Faults;
 using Payments.Sandbox.PayerPage;
 using Payments.Sandbox.Statements;
@@ -19,6 +20,7 @@ builder.Services.AddWeChatPaySandbox();
 builder.Services.AddSandboxStatements();
 builder.Services.AddWeChatPayStatements();
 builder.Services.AddAlipaySandbox();
+builder.Services.AddCardSandbox();
 
 var app = builder.Build();
 
@@ -30,6 +32,7 @@ app.MapWeChatPayBills();
 app.MapSandboxStatements();
 app.MapWeChatPayPayerPage();
 app.MapAlipaySandbox();
+app.MapCardSandbox();
 
 app.Run();
 

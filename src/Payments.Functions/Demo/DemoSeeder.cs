@@ -13,9 +13,10 @@ namespace Payments.Functions.Demo;
 /// to the function app as Operators:Keys:0 and it authorises /api/v1/admin (Authorization: Bearer …).</summary>
 public sealed record DemoFile(string ApiBaseUrl, string SandboxBaseUrl, string AppId, string AppSecret, string WebhookSecret, string? OperatorKey = null);
 
-public sealed record SeededApp(string MerchantId, string AppId, string AppSecret, string WebhookSecret, string ChannelAccountId, string? AlipayChannelAccountId = null);
+public sealed record SeededApp(string MerchantId, string AppId, string AppSecret, string WebhookSecret, string ChannelAccountId, string? AlipayChannelAccountId = null, string? CardChannelAccountId = null);
 
-internal sealed record SandboxMerchantRequest(string MchId, string MerchantSerialNo, string MerchantPublicKeyPem, string ApiV3Key);
+/// <summary><paramref name="ChannelAccountId"/> lets the sandbox's statement routes name the merchant by our channel account id.</summary>
+internal sealed record SandboxMerchantRequest(string MchId, string MerchantSerialNo, string MerchantPublicKeyPem, string ApiV3Key, string ChannelAccountId);
 
 internal sealed record SandboxMerchantResponse(string PlatformSerialNo, string PlatformPublicKeyPem);
 
@@ -23,12 +24,18 @@ internal sealed record SandboxAlipayAppRequest(string AppPublicKeyPem, string Ch
 
 internal sealed record SandboxAlipayAppResponse(string AppId, string AlipayPublicKeyPem);
 
+internal sealed record SandboxCardMerchantRequest(string ChannelAccountId);
+
+internal sealed record SandboxCardMerchantResponse(string MerchantAccount, string ApiKey, string HmacKeyHex);
+
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true)]
 [JsonSerializable(typeof(DemoFile))]
 [JsonSerializable(typeof(SandboxMerchantRequest))]
 [JsonSerializable(typeof(SandboxMerchantResponse))]
 [JsonSerializable(typeof(SandboxAlipayAppRequest))]
 [JsonSerializable(typeof(SandboxAlipayAppResponse))]
+[JsonSerializable(typeof(SandboxCardMerchantRequest))]
+[JsonSerializable(typeof(SandboxCardMerchantResponse))]
 internal sealed partial class DemoJson : JsonSerializerContext;
 
 /// <summary>Seeds a merchant, a wechatpay channel account onboarded at the sandbox, and an app: what
@@ -67,7 +74,7 @@ public static class DemoSeeder
         string operatorKey = previous?.OperatorKey ?? "opk_" + RandomString(40);
         var demo = new DemoFile(api, sandbox, seeded.AppId, seeded.AppSecret, seeded.WebhookSecret, operatorKey);
         await File.WriteAllTextAsync(output, JsonSerializer.Serialize(demo, DemoJson.Default.DemoFile));
-        Console.WriteLine($"Seeded merchant {seeded.MerchantId}, app {seeded.AppId}, channel accounts {seeded.ChannelAccountId} and {seeded.AlipayChannelAccountId}; wrote {output}");
+        Console.WriteLine($"Seeded merchant {seeded.MerchantId}, app {seeded.AppId}, channel accounts {seeded.ChannelAccountId}, {seeded.AlipayChannelAccountId} and {seeded.CardChannelAccountId}; wrote {output}");
         return 0;
     }
 
@@ -99,7 +106,7 @@ public static class DemoSeeder
         string mchId = "19" + RandomNumberGenerator.GetInt32(10_000_000, 99_999_999).ToString(System.Globalization.CultureInfo.InvariantCulture);
         string serial = Convert.ToHexString(RandomNumberGenerator.GetBytes(20));
         string apiV3Key = RandomString(32);
-        var registration = new SandboxMerchantRequest(mchId, serial, merchantKey.ExportSubjectPublicKeyInfoPem(), apiV3Key);
+        var registration = new SandboxMerchantRequest(mchId, serial, merchantKey.ExportSubjectPublicKeyInfoPem(), apiV3Key, channelAccountId);
         using var response = await http.PostAsJsonAsync(new Uri(sandbox, "sandbox/wechatpay/merchants"), registration, DemoJson.Default.SandboxMerchantRequest, cancellationToken);
         response.EnsureSuccessStatusCode();
         var platform = await response.Content.ReadFromJsonAsync(DemoJson.Default.SandboxMerchantResponse, cancellationToken)
@@ -135,11 +142,13 @@ public static class DemoSeeder
 
         string alipayAccountId = AlipayAccountId(channelAccountId);
         await SeedAlipayAccountAsync(directories, http, sandbox, merchantId, alipayAccountId, cancellationToken);
+        string cardAccountId = AlipayAccountId(channelAccountId)[..^"_alipay".Length] + "_card";
+        await SeedCardAccountAsync(directories, http, sandbox, merchantId, cardAccountId, cancellationToken);
 
         await directories.SaveAppAsync(new AppRecord(
-            appId, merchantId, "Demo storefront", new Dictionary<string, string> { ["wechatpay"] = channelAccountId, ["alipay"] = alipayAccountId }, notifyUrl,
+            appId, merchantId, "Demo storefront", new Dictionary<string, string> { ["wechatpay"] = channelAccountId, ["alipay"] = alipayAccountId, ["card"] = cardAccountId }, notifyUrl,
             [appSecret], [webhookSecret], Active: true), cancellationToken);
-        return new SeededApp(merchantId, appId, appSecret, webhookSecret, channelAccountId, alipayAccountId);
+        return new SeededApp(merchantId, appId, appSecret, webhookSecret, channelAccountId, alipayAccountId, cardAccountId);
     }
 
     /// <summary>ca_demo_wechatpay -> ca_demo_alipay: the Alipay account seeded next to a WeChat Pay one.</summary>
@@ -165,6 +174,26 @@ public static class DemoSeeder
                 ["appId"] = alipay.AppId,
                 ["appPrivateKeyPem"] = appKey.ExportPkcs8PrivateKeyPem(),
                 ["alipayPublicKeyPem"] = alipay.AlipayPublicKeyPem,
+            }), cancellationToken);
+    }
+
+    /// <summary>Onboards a merchant account at the sandbox card acquirer and stores its channel account; the
+    /// acquirer issues the API key and the webhook HMAC key, as real acquirers' customer areas do.</summary>
+    private static async Task SeedCardAccountAsync(
+        TableDirectories directories, HttpClient http, Uri sandbox, string merchantId, string channelAccountId, CancellationToken cancellationToken)
+    {
+        using var response = await http.PostAsJsonAsync(
+            new Uri(sandbox, "sandbox/card/merchants"), new SandboxCardMerchantRequest(channelAccountId), DemoJson.Default.SandboxCardMerchantRequest, cancellationToken);
+        response.EnsureSuccessStatusCode();
+        var card = await response.Content.ReadFromJsonAsync(DemoJson.Default.SandboxCardMerchantResponse, cancellationToken)
+            ?? throw new InvalidOperationException("The sandbox answered card onboarding with nothing.");
+        await directories.SaveChannelAccountAsync(new ChannelAccountRecord(
+            channelAccountId, "card", "Demo card acquirer (sandbox)", "sandbox", merchantId, sandbox.ToString(),
+            new Dictionary<string, string>
+            {
+                ["merchantAccount"] = card.MerchantAccount,
+                ["apiKey"] = card.ApiKey,
+                ["hmacKeyHex"] = card.HmacKeyHex,
             }), cancellationToken);
     }
 

@@ -31,6 +31,7 @@ public sealed class EndToEndFixture : IAsyncLifetime
     public SignedClient Client { get; private set; } = null!;
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(60) };
     public ProcessHost Functions => _functions!;
+    public ProcessHost Sandbox => _sandbox!;
 
     /// <summary>Operator keys the function app starts with (Operators:Keys), one per role the tests act as.</summary>
     public const string OperatorName = "e2e-operator";
@@ -50,6 +51,7 @@ public sealed class EndToEndFixture : IAsyncLifetime
         {
             ["Sandbox__NotifyRetrySeconds"] = "1,1,2,2",
             ["Sandbox__Alipay__NotifyRetrySeconds"] = "1,1,2,2",
+            ["Sandbox__Card__NotifyRetrySeconds"] = "1,1,2,2",
             // Refunds stay processing until a test settles them, so every refund outcome is chosen, not raced.
             ["Sandbox__RefundSettleSeconds"] = "-1",
         });

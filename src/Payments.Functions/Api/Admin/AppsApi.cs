@@ -208,6 +208,7 @@ public static class ChannelCredentialRules
     {
         ["wechatpay"] = (["mchId", "merchantSerialNo", "merchantPrivateKeyPem", "apiV3Key", "platformSerialNo", "platformPublicKeyPem"], ["appId"]),
         ["alipay"] = (["appId", "appPrivateKeyPem", "alipayPublicKeyPem"], []),
+        ["card"] = (["merchantAccount", "apiKey", "hmacKeyHex"], []),
     };
 
     public const int MaxValueLength = 8192;
@@ -240,6 +241,10 @@ public static class ChannelCredentialRules
             {
                 yield return (key, "A PEM block (-----BEGIN ...-----).");
             }
+            else if (key.EndsWith("Hex", StringComparison.Ordinal) && (value.Length % 2 != 0 || !value.All(char.IsAsciiHexDigit)))
+            {
+                yield return (key, "Hexadecimal digits, an even number of them.");
+            }
         }
     }
 }
@@ -252,6 +257,7 @@ public sealed class ChannelEndpoints(IConfiguration configuration)
     {
         ["wechatpay"] = new("https://api.mch.weixin.qq.com/"),
         ["alipay"] = new("https://openapi.alipay.com/"),
+        ["card"] = new("https://checkout.card-acquirer.example/"),
     };
 
     public Uri For(string channel, string mode) => mode == "sandbox"

@@ -1,0 +1,93 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text;
+using Payments.Core;
+using Payments.Core.Reconciliation;
+
+namespace Payments.Channels.Card;
+
+/// <summary>
+/// The acquirer's settlement details report: UTF-8 CSV, a fixed header, one record per settled payment
+/// (<c>Settled</c>) or refund (<c>Refunded</c>, naming its payment), amounts in major units of the record's
+/// currency, booking dates in UTC, and a trailer <c>Total Records,N</c>.
+/// </summary>
+public static class CardSettlementReport
+{
+    /// <summary>The report's header row, exactly.</summary>
+    public const string Header = "Merchant Account,Merchant Reference,Psp Reference,Payment Reference,Record Type,Booking Date,Currency,Gross,Fee";
+
+    /// <summary>The first field of the trailer row, whose second field counts the records above it.</summary>
+    public const string TrailerMark = "Total Records";
+
+    private const int FieldCount = 9;
+
+    /// <summary>
+    /// Reads the report line by line. The header must match, every record must parse, and the trailer
+    /// must count the records, so a truncated or altered report throws <see cref="InvalidDataException"/>.
+    /// </summary>
+    public static async IAsyncEnumerable<StatementLine> ParseAsync(Stream statement, [EnumeratorCancellation] CancellationToken ct)
+    {
+        using var reader = new StreamReader(statement, new UTF8Encoding(false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16, leaveOpen: true);
+        if (await reader.ReadLineAsync(ct) != Header)
+        {
+            throw new InvalidDataException("Not a settlement details report: header differs.");
+        }
+
+        int lineNumber = 1;
+        int records = 0;
+        while (await reader.ReadLineAsync(ct) is { } line)
+        {
+            lineNumber++;
+            string[] fields = line.Split(',');
+            if (fields[0] == TrailerMark)
+            {
+                if (fields.Length != 2 || !int.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out int count) || count != records)
+                {
+                    throw new InvalidDataException($"Line {lineNumber}: the trailer does not count the {records} records.");
+                }
+
+                if (await reader.ReadLineAsync(ct) is { Length: > 0 })
+                {
+                    throw new InvalidDataException($"Line {lineNumber + 1}: text after the trailer.");
+                }
+
+                yield break;
+            }
+
+            yield return ParseRecord(fields, lineNumber);
+            records++;
+        }
+
+        throw new InvalidDataException("The report ends without its trailer.");
+    }
+
+    private static StatementLine ParseRecord(string[] fields, int lineNumber)
+    {
+        if (fields.Length != FieldCount)
+        {
+            throw new InvalidDataException($"Line {lineNumber}: {fields.Length} fields, not {FieldCount}.");
+        }
+
+        if (CardStatusMapping.ToKind(fields[4]) is not { } kind)
+        {
+            throw new InvalidDataException($"Line {lineNumber}: unknown record type '{fields[4]}'.");
+        }
+
+        if (!Currency.TryParse(fields[6], out var currency)
+            || !Money.TryParseMajorUnits(fields[7], currency, out var gross) || !gross.IsPositive
+            || !Money.TryParseMajorUnits(fields[8], currency, out var fee))
+        {
+            throw new InvalidDataException($"Line {lineNumber}: amounts are not amounts in '{fields[6]}'.");
+        }
+
+        if (!DateTimeOffset.TryParseExact(fields[5], "yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var bookedAt))
+        {
+            throw new InvalidDataException($"Line {lineNumber}: booking date '{fields[5]}' is not a UTC time.");
+        }
+
+        // Only settled lines reach the report: money moved for each of them.
+        return kind == TransactionKind.Payment
+            ? new StatementLine(fields[1], fields[2], kind, gross, fee, fields[4], TransactionStatus.Succeeded, bookedAt)
+            : new StatementLine(fields[1], fields[2], kind, gross, fee, fields[4], TransactionStatus.Succeeded, bookedAt, fields[3]);
+    }
+}
