@@ -20,9 +20,14 @@ public sealed class TablePaymentStore(StorageClients clients, OutboxRelay relay,
     public async Task<(CreateOutcome Outcome, Versioned<Payment> Payment)> CreateAsync(Payment payment, IReadOnlyList<OutboxMessage> outbox, CancellationToken cancellationToken)
     {
         (payment, var created) = PaymentAudit.Created(payment, "app:" + payment.AppId);
+        // Tells our own insert (answered 409 when the SDK retries it) from a concurrent caller's: two
+        // identical requests in the same clock tick carry everything else alike.
+        string claim = Guid.NewGuid().ToString("N");
+        var entity = PaymentEntity(payment);
+        entity["CreateClaim"] = claim;
         var actions = new List<TableTransactionAction>
         {
-            new(TableTransactionActionType.Add, PaymentEntity(payment)),
+            new(TableTransactionActionType.Add, entity),
             new(TableTransactionActionType.Add, AuditEntity(payment.Id, created)),
         };
         actions.AddRange(outbox.Select(m => new TableTransactionAction(TableTransactionActionType.UpsertReplace, OutboxEntity(payment.Id, m))));
@@ -38,7 +43,8 @@ public sealed class TablePaymentStore(StorageClients clients, OutboxRelay relay,
                 ?? throw new InvalidOperationException($"Insert of {payment.Id} conflicted but nothing is there.", e);
 
             // An SDK retry of our own successful insert also answers 409: recognise our own write.
-            bool ours = existing.Value.CreatedAt == payment.CreatedAt && existing.Value.RequestHash == payment.RequestHash;
+            var stored = await Table.GetEntityIfExistsAsync<TableEntity>(payment.Id, RowKeys.Payment, select: ["CreateClaim"], cancellationToken: cancellationToken);
+            bool ours = stored.HasValue && stored.Value?.GetString("CreateClaim") == claim;
             if (ours)
             {
                 relay.Dispatch(payment.Id, outbox);

@@ -41,6 +41,18 @@ public class TablePaymentStoreTests(StoreFixture fx) : IClassFixture<StoreFixtur
     }
 
     [Fact]
+    public async Task FiftyConcurrentCreatesInTheSameClockTickReportExactlyOneCreation()
+    {
+        // Identical requests on a coarse or fake clock carry the same CreatedAt: only the one whose
+        // insert landed may say it created the payment.
+        var p = StoreFixture.NewPayment();
+        var results = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => fx.Store.CreateAsync(p, [StoreFixture.Message(p.Id, "create")], default)));
+
+        Assert.Single(results, r => r.Outcome == CreateOutcome.Created);
+        Assert.Equal(49, results.Count(r => r.Outcome == CreateOutcome.AlreadyExists));
+    }
+
+    [Fact]
     public async Task ACommitOnAStaleVersionIsRefusedAndWritesNothing()
     {
         var p = StoreFixture.NewPayment();
