@@ -100,7 +100,7 @@ public sealed class AlipayNotificationTests
         await using var receiver = await AlipayNotifyReceiver.StartAsync();
         using var app = await AlipayTestApp.OnboardAsync(sandbox);
         var outTradeNo = AlipayTestApp.NewOutTradeNo();
-        var qrCode = await app.PrecreateAsync(outTradeNo, receiver.NotifyUrl, timeExpire: DateTimeOffset.UtcNow.AddSeconds(3));
+        var qrCode = await app.PrecreateAsync(outTradeNo, receiver.NotifyUrl, timeExpire: DateTimeOffset.UtcNow.AddSeconds(10));
         await AlipayPayer.ScanAsync(sandbox, qrCode);
 
         // No query or other read here: the expiry timer alone must close and notify.

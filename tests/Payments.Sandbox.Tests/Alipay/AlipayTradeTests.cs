@@ -148,10 +148,10 @@ public sealed class AlipayTradeTests(SharedSandbox shared) : IClassFixture<Share
     {
         using var app = await AlipayTestApp.OnboardAsync(_sandbox);
         var outTradeNo = AlipayTestApp.NewOutTradeNo();
-        var qrCode = await app.PrecreateAsync(outTradeNo, timeExpire: DateTimeOffset.UtcNow.AddSeconds(3));
+        var qrCode = await app.PrecreateAsync(outTradeNo, timeExpire: DateTimeOffset.UtcNow.AddSeconds(8));
         await AlipayPayer.ScanAsync(_sandbox, qrCode);
 
-        await Eventually.MatchAsync(() => app.QueryAsync(outTradeNo), q => q["trade_status"] == "TRADE_CLOSED");
+        await Eventually.MatchAsync(() => app.QueryAsync(outTradeNo), q => q["trade_status"] == "TRADE_CLOSED", TimeSpan.FromSeconds(30));
 
         Assert.Equal(409, (await AlipayPayer.DecideAsync(_sandbox, qrCode, "approve")).Status);
     }
