@@ -72,7 +72,8 @@ public static partial class HmacAuthentication
         return await next(invocation);
     });
 
-    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    /// <summary>The whole body, or null when it is over <see cref="MaxBodyBytes"/>.</summary>
+    internal static async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         if (request.ContentLength > MaxBodyBytes)
         {

@@ -24,12 +24,13 @@ public static class PaymentsApi
     private static async Task<Results<Accepted<PaymentDto>, Ok<PaymentDto>, ProblemHttpResult>> CreateAsync(
         HttpContext http, CreatePaymentHandler handler, CancellationToken cancellationToken)
     {
-        if (ParseBody(http) is not { } request)
+        var request = JsonBody.Parse(http, http.RawBody(), ApiJson.Default.CreatePaymentCommand);
+        if (request.Problem is { } bad)
         {
-            return ParseProblem(http);
+            return Problems.From(bad);
         }
 
-        var result = await handler.HandleAsync(http.App(), request, cancellationToken);
+        var result = await handler.HandleAsync(http.App(), request.Value!, cancellationToken);
         if (result.Problem is { } problem)
         {
             return Problems.From(problem);
@@ -146,36 +147,6 @@ public static class PaymentsApi
 
         return (await store.GetAsync(initial.Id, cancellationToken))?.Value ?? initial;
     }
-
-    private const string ParseErrorKey = "payments.parseError";
-
-    private static CreatePaymentCommand? ParseBody(HttpContext http)
-    {
-        var contentType = http.Request.ContentType;
-        if (contentType is null || !contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
-        {
-            http.Items[ParseErrorKey] = new Problem(ProblemCodes.UnsupportedMediaType, "Send the body as application/json.");
-            return null;
-        }
-
-        try
-        {
-            var request = JsonSerializer.Deserialize(http.RawBody(), ApiJson.Default.CreatePaymentCommand);
-            if (request is null)
-            {
-                http.Items[ParseErrorKey] = Problem.Validation(new Dictionary<string, string[]> { ["body"] = ["Expected a JSON object."] });
-            }
-
-            return request;
-        }
-        catch (JsonException e)
-        {
-            http.Items[ParseErrorKey] = JsonProblems.From(e);
-            return null;
-        }
-    }
-
-    private static ProblemHttpResult ParseProblem(HttpContext http) => Problems.From((Problem)http.Items[ParseErrorKey]!);
 
     private static bool IsEmptyJsonObject(byte[] body)
     {

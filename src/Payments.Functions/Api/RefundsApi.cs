@@ -23,25 +23,13 @@ public static class RefundsApi
     private static async Task<Results<Accepted<RefundDto>, Ok<RefundDto>, ProblemHttpResult>> CreateAsync(
         HttpContext http, string id, CreateRefundHandler handler, CancellationToken cancellationToken)
     {
-        if (!http.Request.HasJsonContentType())
+        var parsed = JsonBody.Parse(http, http.RawBody(), ApiJson.Default.CreateRefundCommand);
+        if (parsed.Problem is { } bad)
         {
-            return Problems.From(new Problem(ProblemCodes.UnsupportedMediaType, "Send the body as application/json."));
+            return Problems.From(bad);
         }
 
-        CreateRefundCommand? command;
-        try
-        {
-            command = JsonSerializer.Deserialize(http.RawBody(), ApiJson.Default.CreateRefundCommand);
-        }
-        catch (JsonException e)
-        {
-            return Problems.From(JsonProblems.From(e));
-        }
-
-        if (command is null)
-        {
-            return Problems.Invalid("body", "Expected a JSON object.");
-        }
+        var command = parsed.Value!;
 
         if (!id.StartsWith("pay_", StringComparison.Ordinal) || id.Length > 64)
         {

@@ -159,30 +159,7 @@ public static partial class CreatePaymentValidator
         }
     }
 
-    /// <summary>Control characters, and lone surrogates (what invalid UTF-8 turns into after lenient decoding).</summary>
-    private static bool HasControlCharacters(string s)
-    {
-        for (int i = 0; i < s.Length; i++)
-        {
-            char c = s[i];
-            if (char.IsControl(c) || char.IsLowSurrogate(c))
-            {
-                return true;
-            }
-
-            if (char.IsHighSurrogate(c))
-            {
-                if (i + 1 >= s.Length || !char.IsLowSurrogate(s[i + 1]))
-                {
-                    return true;
-                }
-
-                i++;
-            }
-        }
-
-        return false;
-    }
+    private static bool HasControlCharacters(string s) => !PrintableText.IsPrintable(s);
 
     private static string Truncate(string s) => s.Length <= 16 ? s : s[..16] + "…";
 }

@@ -46,38 +46,12 @@ public sealed record AuditVerificationDto(bool Valid, long Checked, long? FirstB
 [JsonSerializable(typeof(Dictionary<string, List<RouteDto>>))]
 public sealed partial class AdminJson : JsonSerializerContext;
 
-/// <summary>Strict JSON bodies for admin commands: a size limit, application/json, unknown fields refused.</summary>
+/// <summary>Admin commands' bodies: read within the same size limit as merchant requests, then parsed
+/// like every other body.</summary>
 public static class AdminBody
 {
-    public static async Task<Result<T>> ReadAsync<T>(HttpContext http, JsonTypeInfo<T> type, CancellationToken cancellationToken)
-    {
-        if (http.Request.ContentType is not { } contentType || !contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
-        {
-            return new Problem(ProblemCodes.UnsupportedMediaType, "Send the body as application/json.");
-        }
-
-        using var buffer = new MemoryStream();
-        var chunk = new byte[8192];
-        int read;
-        while ((read = await http.Request.Body.ReadAsync(chunk, cancellationToken)) > 0)
-        {
-            if (buffer.Length + read > HmacAuthentication.MaxBodyBytes)
-            {
-                return new Problem(ProblemCodes.PayloadTooLarge, $"Bodies are limited to {HmacAuthentication.MaxBodyBytes} bytes.");
-            }
-
-            buffer.Write(chunk, 0, read);
-        }
-
-        try
-        {
-            return JsonSerializer.Deserialize(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), type) is { } value
-                ? value
-                : Problem.Validation(new Dictionary<string, string[]> { ["body"] = ["Expected a JSON object."] });
-        }
-        catch (JsonException e)
-        {
-            return JsonProblems.From(e);
-        }
-    }
+    public static async Task<Result<T>> ReadAsync<T>(HttpContext http, JsonTypeInfo<T> type, CancellationToken cancellationToken) =>
+        await HmacAuthentication.ReadBodyAsync(http.Request, cancellationToken) is { } body
+            ? JsonBody.Parse(http, body, type)
+            : new Problem(ProblemCodes.PayloadTooLarge, $"Bodies are limited to {HmacAuthentication.MaxBodyBytes} bytes.");
 }

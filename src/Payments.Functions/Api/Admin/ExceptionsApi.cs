@@ -30,17 +30,17 @@ public static class ExceptionsApi
     private static async Task<Results<Ok<ListDto<ExceptionDto>>, ProblemHttpResult>> ListAsync(
         string? status, string? kind, int? limit, IAttentionLog log, IPaymentStore payments, CancellationToken cancellationToken)
     {
-        AttentionStatus? wanted = status switch
-        {
-            null or "open" => AttentionStatus.Open,
-            "resolved" => AttentionStatus.Resolved,
-            "all" => null,
-            _ => (AttentionStatus?)(AttentionStatus)(-1),
-        };
-        if (wanted is (AttentionStatus)(-1))
+        if (status is not (null or "open" or "resolved" or "all"))
         {
             return Problems.Invalid("status", "One of open, resolved, all.");
         }
+
+        AttentionStatus? wanted = status switch
+        {
+            "resolved" => AttentionStatus.Resolved,
+            "all" => null,
+            _ => AttentionStatus.Open,
+        };
 
         if (kind is not (null or AttentionKinds.Payment or AttentionKinds.UnmatchedCallback or AttentionKinds.DeadLetter or AttentionKinds.WebhookFailed))
         {

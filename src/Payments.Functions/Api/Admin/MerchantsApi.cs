@@ -118,29 +118,5 @@ public static class AdminText
 {
     public const int MaxNameLength = 100;
 
-    public static bool IsName(string? text) => text is { Length: > 0 and <= MaxNameLength } && IsPrintable(text);
-
-    /// <summary>No control characters and no lone surrogates (JSON escapes can smuggle those in).</summary>
-    public static bool IsPrintable(string text)
-    {
-        for (int i = 0; i < text.Length; i++)
-        {
-            if (char.IsControl(text[i]) || char.IsLowSurrogate(text[i]))
-            {
-                return false;
-            }
-
-            if (char.IsHighSurrogate(text[i]))
-            {
-                if (i + 1 >= text.Length || !char.IsLowSurrogate(text[i + 1]))
-                {
-                    return false;
-                }
-
-                i++;
-            }
-        }
-
-        return true;
-    }
+    public static bool IsName(string? text) => text is { Length: > 0 and <= MaxNameLength } && PrintableText.IsPrintable(text);
 }
