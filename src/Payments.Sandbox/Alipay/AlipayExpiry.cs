@@ -12,6 +12,8 @@ internal sealed class AlipayExpiry(TimeProvider time, AlipayNotifier notifier) :
     private readonly ConcurrentDictionary<ITimer, byte> _timers = new();
     private bool _disposed;
 
+    private DateTimeOffset Now => time.GetUtcNow();
+
     /// <summary>Arranges the closing of a trade just recorded; nothing for one without time_expire.</summary>
     public void Track(AlipayTrade trade)
     {
@@ -72,6 +74,14 @@ internal sealed class AlipayExpiry(TimeProvider time, AlipayNotifier notifier) :
         public void Fire()
         {
             expiry.Forget(Timer!);
+            // A timer can fire a moment before the wall clock reaches the expiry (timers run on a
+            // millisecond tick, expiries on the clock): then the trade is not due yet, so wait again.
+            if (trade.Terms.TimeExpire is { } at && expiry.Now < at)
+            {
+                expiry.Track(trade);
+                return;
+            }
+
             expiry.Refresh(trade);
         }
     }

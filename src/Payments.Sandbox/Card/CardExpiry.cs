@@ -10,8 +10,15 @@ internal sealed class CardExpiry(TimeProvider time, CardNotifier notifier)
     {
         var timer = time.CreateTimer(_ =>
         {
-            Refresh(session);
             session.ExpiryTimer?.Dispose();
+            // A timer can fire a moment before the wall clock reaches the expiry: then wait again.
+            if (time.GetUtcNow() < session.ExpiresAt)
+            {
+                Track(session);
+                return;
+            }
+
+            Refresh(session);
         }, null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         session.ExpiryTimer = timer;
         var due = session.ExpiresAt - time.GetUtcNow();
