@@ -137,11 +137,12 @@ public sealed class ServiceBusTriggerTests(ApiFactory api) : IClassFixture<ApiFa
     [InlineData("http://payments-test.servicebus.windows.net")]
     public async Task TheServiceBusTransportWithoutAUsableNamespaceFailsAtStartUp(string fullyQualifiedNamespace)
     {
-        await using var app = api.WithWebHostBuilder(b => b
-            .UseSetting("Messaging:Transport", "ServiceBus")
-            .UseSetting("ServiceBus:fullyQualifiedNamespace", fullyQualifiedNamespace));
+        // Built and started directly: through WebApplicationFactory a failed start races its deferred
+        // host, which then reads the disposed container and reports that instead.
+        await using var app = PaymentsApp.Build(
+            ["--urls", "http://127.0.0.1:0", "--Messaging:Transport", "ServiceBus", "--ServiceBus:fullyQualifiedNamespace", fullyQualifiedNamespace]);
 
-        var e = Assert.Throws<OptionsValidationException>(() => app.Services);
+        var e = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
         Assert.Contains("ServiceBus:fullyQualifiedNamespace", e.Message);
     }
 
