@@ -13,7 +13,8 @@ namespace Payments.Functions.Demo;
 /// to the function app as Operators:Keys:0 and it authorises /api/v1/admin (Authorization: Bearer …).</summary>
 public sealed record DemoFile(string ApiBaseUrl, string SandboxBaseUrl, string AppId, string AppSecret, string WebhookSecret, string? OperatorKey = null);
 
-public sealed record SeededApp(string MerchantId, string AppId, string AppSecret, string WebhookSecret, string ChannelAccountId, string? AlipayChannelAccountId = null, string? CardChannelAccountId = null);
+public sealed record SeededApp(string MerchantId, string AppId, string AppSecret, string WebhookSecret, string ChannelAccountId, string? AlipayChannelAccountId = null, string? CardChannelAccountId = null,
+    string? UnionPayChannelAccountId = null, string? TransferChannelAccountId = null, string? EcnyChannelAccountId = null);
 
 /// <summary><paramref name="ChannelAccountId"/> lets the sandbox's statement routes name the merchant by our channel account id.</summary>
 internal sealed record SandboxMerchantRequest(string MchId, string MerchantSerialNo, string MerchantPublicKeyPem, string ApiV3Key, string ChannelAccountId);
@@ -40,7 +41,7 @@ internal sealed partial class DemoJson : JsonSerializerContext;
 
 /// <summary>Seeds a merchant, a wechatpay channel account onboarded at the sandbox, and an app: what
 /// an operator would do through the admin API, done directly for local runs and tests.</summary>
-public static class DemoSeeder
+public static partial class DemoSeeder
 {
     /// <summary>seed-demo [--sandbox URL] [--api URL] [--out FILE]; storage from Storage__ConnectionString.</summary>
     public static async Task<int> RunAsync(string[] args)
