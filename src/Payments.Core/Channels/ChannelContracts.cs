@@ -39,17 +39,23 @@ public enum ChannelPaymentStatus
     NotFound,
 }
 
+/// <param name="PayerSetsAmount">The payer chose how much to send (a bank transfer to a reference), so
+/// <paramref name="PaidAmount"/> is what has arrived so far and may be less or more than due: Pending with an
+/// amount is a partial payment, Succeeded with more is an over-payment, Closed with an amount is money held when
+/// the reference was closed. Elsewhere a paid amount that differs from ours is a fault to raise, not to settle.</param>
 public sealed record ChannelPaymentState(
     ChannelPaymentStatus Status,
     string? ChannelTransactionId,
     Money? PaidAmount,
     DateTimeOffset? PaidAt,
     string? FailureCode = null,
-    string? FailureMessage = null);
+    string? FailureMessage = null,
+    bool PayerSetsAmount = false);
 
 /// <summary>A refund as we ask the channel for it. <paramref name="RefundId"/> is the channel's
 /// out_refund_no, so a retried request refunds once. <paramref name="ChannelTransactionId"/>, when set,
-/// names the transaction to refund (a duplicate payment) instead of the payment's order.</summary>
+/// names the transaction to refund (a duplicate payment, or the over-paid credit whose excess goes back)
+/// instead of the payment's order; <paramref name="PaymentTotal"/> is then the refund's own amount.</summary>
 public sealed record ChannelRefundRequest(
     string PaymentId,
     string RefundId,

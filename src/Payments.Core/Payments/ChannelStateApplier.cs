@@ -15,6 +15,19 @@ public sealed class ChannelStateApplier(PaymentSchedules schedules, ILogger<Chan
     public PaymentChange? Decide(Versioned<Payment> current, ChannelPaymentState state, DateTimeOffset now, int followUpAttempt)
     {
         var p = current.Value;
+        if (state.PayerSetsAmount && state.PaidAmount is { MinorUnits: > 0 } received && received.Currency == p.Currency && state.ChannelTransactionId is { } transaction)
+        {
+            switch (state.Status)
+            {
+                case ChannelPaymentStatus.Pending or ChannelPaymentStatus.Succeeded when received < p.Amount:
+                    return PartlyPaid(current, received, now, followUpAttempt);
+                case ChannelPaymentStatus.Succeeded:
+                    return PaidInFull(current, transaction, received, state.PaidAt ?? now, now);
+                case ChannelPaymentStatus.Closed:
+                    return ClosedHolding(current, transaction, received, now);
+            }
+        }
+
         switch (state.Status)
         {
             case ChannelPaymentStatus.Succeeded:
@@ -156,6 +169,97 @@ public sealed class ChannelStateApplier(PaymentSchedules schedules, ILogger<Chan
 
         return new PaymentChange(current, payment) { UpdatedRefunds = [refund], NewEvents = events, Outbox = outbox };
     }
+
+    /// <summary>Part of the amount has arrived: the payment waits for the rest, and operators see it.</summary>
+    private PaymentChange? PartlyPaid(Versioned<Payment> current, Money received, DateTimeOffset now, int followUpAttempt)
+    {
+        var p = current.Value;
+        if (p.Status is not (PaymentStatus.Created or PaymentStatus.Pending))
+        {
+            return null; // older news; money held at close was returned then, and a paid reference takes no more
+        }
+
+        string reason = $"partial_payment: received {received} of {p.Amount}";
+        var next = p;
+        if (p.AttentionReason != reason)
+        {
+            logger.LogWarning("Payment {PaymentId} is partly paid: {Reason}", p.Id, reason);
+            next = p with { AttentionReason = reason, UpdatedAt = now };
+        }
+
+        return FollowUp(current, next.RecordQuery(now), now, followUpAttempt);
+    }
+
+    /// <summary>The amount due has arrived, perhaps more: the payment succeeds for the amount due, and any excess
+    /// goes back to the payer automatically, outside the merchant's refundable amount.</summary>
+    private PaymentChange? PaidInFull(Versioned<Payment> current, string transaction, Money received, DateTimeOffset paidAt, DateTimeOffset now)
+    {
+        var p = current.Value;
+        var (outcome, paid) = p.MarkSucceeded(transaction, p.Amount, paidAt);
+        if (outcome == TransitionOutcome.AlreadyDone)
+        {
+            return null;
+        }
+
+        if (outcome == TransitionOutcome.Rejected)
+        {
+            // Money reached a reference we had given up on (a credit that raced the close): whatever was held at
+            // close has been returned already, so a person decides about the rest. Never refund by guess.
+            string late = $"paid_after_{p.Status.ToWire()}: received {received} on {transaction}";
+            if (p.AttentionReason == late)
+            {
+                return null;
+            }
+
+            logger.LogCritical("ALERT payment {PaymentId} needs attention: {Reason}", p.Id, late);
+            return new PaymentChange(current, p with { AttentionReason = late, UpdatedAt = now });
+        }
+
+        var excess = received - p.Amount;
+        if (excess.MinorUnits == 0)
+        {
+            bool wasPartial = p.AttentionReason?.StartsWith("partial_payment:", StringComparison.Ordinal) == true;
+            return Transition(current, (outcome, wasPartial ? paid with { AttentionReason = null } : paid), now);
+        }
+
+        string reason = $"overpayment: received {received} for {p.Amount}; excess {excess} refunded automatically";
+        logger.LogCritical("ALERT payment {PaymentId} needs attention: {Reason}", p.Id, reason);
+        var refund = AutomaticRefund(p, "auto-over-" + transaction, excess, "Paid more than the amount due", transaction, now);
+        var change = Transition(current, (outcome, paid with { AttentionReason = reason }), now)!;
+        return change with
+        {
+            NewRefunds = [refund],
+            Outbox = [.. change.Outbox, ChannelRequests.Message(p.Id, Messaging.ChannelRequestKind.Refund, 0, refundId: refund.Id)],
+        };
+    }
+
+    /// <summary>The reference closed while holding part of the amount: everything that arrived goes back.</summary>
+    private PaymentChange? ClosedHolding(Versioned<Payment> current, string transaction, Money received, DateTimeOffset now)
+    {
+        var p = current.Value;
+        var (outcome, closed) = p.MarkClosed(now);
+        if (outcome != TransitionOutcome.Applied)
+        {
+            return null;
+        }
+
+        string reason = $"partial_payment_returned: received {received} of {p.Amount} before the payment closed";
+        logger.LogCritical("ALERT payment {PaymentId} needs attention: {Reason}", p.Id, reason);
+        var refund = AutomaticRefund(p, "auto-partial-" + transaction, received, "Partly paid when the payment closed", transaction, now);
+        var change = Transition(current, (outcome, closed with { AttentionReason = reason }), now)!;
+        return change with
+        {
+            NewRefunds = [refund],
+            Outbox = [.. change.Outbox, ChannelRequests.Message(p.Id, Messaging.ChannelRequestKind.Refund, 0, refundId: refund.Id)],
+        };
+    }
+
+    /// <summary>A refund of money the merchant never had a right to keep, by the transaction that brought it.</summary>
+    private static Refunds.Refund AutomaticRefund(Payment p, string merchantRefundNo, Money amount, string reason, string transaction, DateTimeOffset now) => new()
+    {
+        Id = Ids.RefundId(p.Id, merchantRefundNo), PaymentId = p.Id, MerchantRefundNo = merchantRefundNo, Amount = amount, Reason = reason,
+        RequestHash = Refunds.Refund.AutomaticRequestHash, CreatedAt = now, UpdatedAt = now, DuplicateTransactionId = transaction,
+    };
 
     private PaymentChange? Succeeded(Versioned<Payment> current, ChannelPaymentState state, DateTimeOffset now)
     {

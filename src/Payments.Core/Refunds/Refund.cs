@@ -43,11 +43,12 @@ public sealed record Refund
     public int QueryAttempts { get; init; }
     public DateTimeOffset? LastQueriedAt { get; init; }
 
-    /// <summary>Set when this refunds a duplicate channel transaction rather than the payment itself: the
-    /// channel is asked to refund that transaction, and the amount is not the payment's to release or count.</summary>
+    /// <summary>Set when this returns money outside the merchant's refundable amount (a duplicate transaction,
+    /// or what a payer sent beyond the amount due): the channel is asked to refund that transaction, and the
+    /// amount is not the payment's to release or count.</summary>
     public string? DuplicateTransactionId { get; init; }
 
-    /// <summary>Created by us (late or duplicate payment), not asked for by the merchant.</summary>
+    /// <summary>Created by us (late, duplicate, over- or partly-paid payment), not asked for by the merchant.</summary>
     public bool IsAutomatic => RequestHash == AutomaticRequestHash;
 
     public const string AutomaticRequestHash = "automatic";

@@ -270,13 +270,15 @@ public sealed class ProcessChannelRequestHandler(
             return await committer.CommitAsync(payment.Id, cur => applier.Decide(cur, state, now, 0), cancellationToken);
         }
 
+        // A reference the payer had partly paid closes holding that money, which must go back.
+        var closed = query is ChannelResult<ChannelPaymentState>.Ok { Value: { PayerSetsAmount: true, PaidAmount: not null } held }
+            ? held with { Status = ChannelPaymentStatus.Closed }
+            : new ChannelPaymentState(ChannelPaymentStatus.Closed, null, null, null);
         var close = await channel.CloseAsync(account, payment.Id, cancellationToken);
         switch (close)
         {
-            case ChannelResult<Unit>.Ok:
-                return await committer.CommitAsync(payment.Id, cur => applier.Decide(cur, new ChannelPaymentState(ChannelPaymentStatus.Closed, null, null, null), now, 0), cancellationToken);
-            case ChannelResult<Unit>.NotSupported:
-                return await committer.CommitAsync(payment.Id, cur => applier.Decide(cur, new ChannelPaymentState(ChannelPaymentStatus.Closed, null, null, null), now, 0), cancellationToken);
+            case ChannelResult<Unit>.Ok or ChannelResult<Unit>.NotSupported:
+                return await committer.CommitAsync(payment.Id, cur => applier.Decide(cur, closed, now, 0), cancellationToken);
             default:
                 // Refused (paid meanwhile?) or no answer: query and retry later rather than guess.
                 logger.LogWarning("Close of {PaymentId} did not complete ({Result}); retrying later", payment.Id, close.GetType().Name);
