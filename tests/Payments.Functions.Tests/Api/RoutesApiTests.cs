@@ -166,6 +166,18 @@ public class RoutesApiTests(ApiFactory api) : IClassFixture<ApiFactory>
             }
         }
 
+        // Operators see the decision: an auditor reads it on the payment's operator view.
+        var lastId = (await ReadAsync(await client.GetAsync("/api/v1/payments?merchantOrderNo=U-29"), HttpStatusCode.OK)).GetProperty("id").GetString()!;
+        var view = await ReadAsync(await api.OperatorClient("Auditor").GetAsync($"/api/v1/admin/payments/{lastId}"), HttpStatusCode.OK);
+        var lastStored = (await store.GetAsync(lastId, default))!.Value;
+        Assert.Equal(lastId, view.GetProperty("payment").GetProperty("id").GetString());
+        Assert.Equal(merchantId, view.GetProperty("merchantId").GetString());
+        Assert.Equal(second, view.GetProperty("routing").GetProperty("channelAccountId").GetString());
+        Assert.Equal(lastStored.Routing!.Rule, view.GetProperty("routing").GetProperty("rule").GetString());
+        Assert.Equal([first, second], view.GetProperty("routing").GetProperty("considered").EnumerateArray().Select(c => c.GetString()));
+        Assert.Equal(lastStored.Routing.Skipped.Select(s => s.ChannelAccountId), view.GetProperty("routing").GetProperty("skipped").EnumerateArray().Select(s => s.GetProperty("channelAccountId").GetString()));
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync("/api/v1/admin/payments/pay_nobody")).StatusCode);
+
         // A payment placed at the first account before its circuit opened stays there when the storefront retries.
         int placedFirst = healthy.IndexOf(first);
         var retried = await ReadAsync(await client.PostAsync("/api/v1/payments", CreateBody($"H-{placedFirst}")), HttpStatusCode.OK);

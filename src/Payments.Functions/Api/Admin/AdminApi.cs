@@ -8,6 +8,7 @@ public static class AdminApi
     {
         var admin = app.MapGroup("/api/v1/admin").RequireOperator();
         admin.MapExceptionsApi();
+        admin.MapPaymentsAdminApi();
         admin.MapAuditApi();
         admin.MapMerchantsApi();
         admin.MapAppsApi();

@@ -44,6 +44,7 @@ public sealed record AuditVerificationDto(bool Valid, long Checked, long? FirstB
 [JsonSerializable(typeof(MerchantDto))]
 [JsonSerializable(typeof(ListDto<MerchantDto>))]
 [JsonSerializable(typeof(Dictionary<string, List<RouteDto>>))]
+[JsonSerializable(typeof(OperatorPaymentDto))]
 public sealed partial class AdminJson : JsonSerializerContext;
 
 /// <summary>Admin commands' bodies: read within the same size limit as merchant requests, then parsed
