@@ -23,7 +23,8 @@ public sealed record ChannelCreateRequest(
     string? Description,
     DateTimeOffset ExpiresAt,
     Uri NotifyUrl,
-    string? PayerIp);
+    string? PayerIp,
+    Uri? ReturnUrl = null);
 
 public sealed record ChannelOrder(string NextActionType, string NextActionUrl);
 

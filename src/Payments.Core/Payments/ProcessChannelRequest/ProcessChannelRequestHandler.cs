@@ -162,7 +162,8 @@ public sealed class ProcessChannelRequestHandler(
 
         var request = new ChannelCreateRequest(
             payment.Id, payment.Amount, payment.Method, payment.Subject, payment.Description, payment.ExpiresAt,
-            callbacks.For(payment.Channel, payment.ChannelAccountId), payment.Payer?.Ip);
+            callbacks.For(payment.Channel, payment.ChannelAccountId), payment.Payer?.Ip,
+            Uri.TryCreate(payment.ReturnUrl, UriKind.Absolute, out var returnUrl) ? returnUrl : null);
         var result = await channel.CreateAsync(account, request, cancellationToken);
         var now = time.GetUtcNow();
 
