@@ -9,7 +9,8 @@ namespace Payments.Channels.Card;
 /// <summary>
 /// The acquirer's settlement details report: UTF-8 CSV, a fixed header, one record per settled payment
 /// (<c>Settled</c>) or refund (<c>Refunded</c>, naming its payment), amounts in major units of the record's
-/// currency, booking dates in UTC, and a trailer <c>Total Records,N</c>.
+/// currency, booking dates in UTC, and a trailer <c>Total Records,N</c>. Fees are charged on settlements and
+/// returned (negative) on refunds.
 /// </summary>
 public static class CardSettlementReport
 {
@@ -68,11 +69,6 @@ public static class CardSettlementReport
             throw new InvalidDataException($"Line {lineNumber}: {fields.Length} fields, not {FieldCount}.");
         }
 
-        if (CardStatusMapping.ToKind(fields[4]) is not { } kind)
-        {
-            throw new InvalidDataException($"Line {lineNumber}: unknown record type '{fields[4]}'.");
-        }
-
         if (!Currency.TryParse(fields[6], out var currency)
             || !Money.TryParseMajorUnits(fields[7], currency, out var gross) || !gross.IsPositive
             || !Money.TryParseMajorUnits(fields[8], currency, out var fee))
@@ -85,9 +81,13 @@ public static class CardSettlementReport
             throw new InvalidDataException($"Line {lineNumber}: booking date '{fields[5]}' is not a UTC time.");
         }
 
-        // Only settled lines reach the report: money moved for each of them.
+        // Settled and Refunded records are money that moved. A record type we do not know is still a line of the
+        // report (a refund names its payment), so it surfaces as a status difference instead of failing the whole day.
+        var known = CardStatusMapping.ToKind(fields[4]);
+        var kind = known ?? (fields[3].Length > 0 ? TransactionKind.Refund : TransactionKind.Payment);
+        var status = known is null ? TransactionStatus.Unrecognized : TransactionStatus.Succeeded;
         return kind == TransactionKind.Payment
-            ? new StatementLine(fields[1], fields[2], kind, gross, fee, fields[4], TransactionStatus.Succeeded, bookedAt)
-            : new StatementLine(fields[1], fields[2], kind, gross, fee, fields[4], TransactionStatus.Succeeded, bookedAt, fields[3]);
+            ? new StatementLine(fields[1], fields[2], kind, gross, fee, fields[4], status, bookedAt)
+            : new StatementLine(fields[1], fields[2], kind, gross, fee, fields[4], status, bookedAt, fields[3]);
     }
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Payments.Sandbox.Faults;
+using Payments.Sandbox.Statements;
 
 namespace Payments.Sandbox.Card;
 
@@ -18,6 +19,8 @@ internal static class CardSandbox
         services.AddSingleton<CardStore>();
         services.AddSingleton<CardNotifier>();
         services.AddSingleton<CardExpiry>();
+        services.AddSingleton<CardStatementSource>();
+        services.AddSingleton<IStatementSource>(sp => sp.GetRequiredService<CardStatementSource>());
         services.AddHttpClient(CardNotifier.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
         return services;
     }
@@ -253,7 +256,13 @@ internal static class CardSandbox
                 : Results.Json(refund, CardSandboxJson.Default.CardRefundAnswer));
         });
 
-    private static Task<IResult> ReportAsync(HttpContext context, string? merchantAccount, string? date, CardStore store, TimeProvider time, IConfiguration configuration) =>
+    /// <summary>
+    /// The settlement details report of a booking day, built from the acquirer's records now (today included) with
+    /// the sandbox's statement mutations applied. A day without records is a report of none; a day that has not
+    /// begun has no report.
+    /// </summary>
+    private static Task<IResult> ReportAsync(
+        HttpContext context, string? merchantAccount, string? date, CardStore store, CardStatementSource source, StatementMutationStore mutations, TimeProvider time) =>
         WithFaultsAsync(context, FaultNames.Statement, () =>
         {
             if (Authenticate(context, store, merchantAccount) is not { } merchant)
@@ -266,49 +275,14 @@ internal static class CardSandbox
                 return Task.FromResult(Error(StatusCodes.Status400BadRequest, "validation", "date must be yyyy-MM-dd"));
             }
 
-            // Acquirers book days in the time zone set on the merchant account; the sandbox's default
-            // matches the platform's business zone, so a report day is a reconciliation day.
-            var zone = TimeZoneInfo.FindSystemTimeZoneById(configuration["Sandbox:Card:ReportTimeZone"] ?? "Asia/Shanghai");
-            if (day > DayIn(time.GetUtcNow(), zone))
+            if (day > source.DayOf(time.GetUtcNow()))
             {
                 return Task.FromResult(Error(StatusCodes.Status404NotFound, "not_found", "no report for that day"));
             }
 
-            return Task.FromResult(Results.Text(Report(merchant, day, zone, store), "text/csv", Encoding.UTF8));
+            var entries = StatementBuilder.Build(source, mutations, merchant.MerchantAccount, day);
+            return Task.FromResult(Results.Bytes(source.Render(merchant.MerchantAccount, entries), source.MediaType));
         });
-
-    /// <summary>The settlement details report: a settled line per authorisation and a line per refund booked that day.</summary>
-    private static string Report(CardMerchant merchant, DateOnly day, TimeZoneInfo zone, CardStore store)
-    {
-        var text = new StringBuilder("Merchant Account,Merchant Reference,Psp Reference,Payment Reference,Record Type,Booking Date,Currency,Gross,Fee\n");
-        int records = 0;
-        foreach (var session in store.Sessions(merchant.MerchantAccount))
-        {
-            lock (session.Gate)
-            {
-                if (session.AuthorisedAt is { } paidAt && DayIn(paidAt, zone) == day)
-                {
-                    // 1.5% merchant service charge, rounded half up in minor units.
-                    long fee = (session.Amount.Value * 15 + 500) / 1000;
-                    Line(text, merchant, session.Reference, session.PspReference!, "", "Settled", paidAt, session.Amount.Currency, session.Amount.Value, fee);
-                    records++;
-                }
-
-                foreach (var refund in session.Refunds.Where(r => r.RefundedAt is { } at && DayIn(at, zone) == day))
-                {
-                    Line(text, merchant, refund.Reference, refund.PspReference!, session.Reference, "Refunded", refund.RefundedAt!.Value, refund.Amount.Currency, refund.Amount.Value, 0);
-                    records++;
-                }
-            }
-        }
-
-        return text.Append("Total Records,").Append(records.ToString(CultureInfo.InvariantCulture)).Append('\n').ToString();
-    }
-
-    private static DateOnly DayIn(DateTimeOffset at, TimeZoneInfo zone) => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(at, zone).DateTime);
-
-    private static void Line(StringBuilder text, CardMerchant merchant, string reference, string psp, string paymentReference, string type, DateTimeOffset at, string currency, long gross, long fee) =>
-        text.Append(CultureInfo.InvariantCulture, $"{merchant.MerchantAccount},{reference},{psp},{paymentReference},{type},{at.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'},{currency},{Major(gross, currency)},{Major(fee, currency)}\n");
 
     internal static string Major(long minor, string currency) => currency is "JPY" or "KRW" or "VND" or "CLP" or "ISK"
         ? minor.ToString(CultureInfo.InvariantCulture)

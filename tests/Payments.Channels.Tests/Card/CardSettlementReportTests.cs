@@ -46,8 +46,26 @@ public sealed class CardSettlementReportTests
     }
 
     [Theory]
-    [InlineData("Chargeback")]
     [InlineData("Settled,2026-11-24,EUR")]
-    public async Task AnUnknownRecordTypeOrAMalformedRecordIsRefused(string replacement) =>
-        await Assert.ThrowsAsync<InvalidDataException>(() => ParseAsync(Report.Replace("Settled,2026-11-24T10:01:02Z,EUR", replacement.Contains(',', StringComparison.Ordinal) ? replacement : replacement + ",2026-11-24T10:01:02Z,EUR", StringComparison.Ordinal)));
+    [InlineData("Settled,2026-11-24T10:01:02Z,EURO")]
+    public async Task AMalformedRecordIsRefused(string replacement) =>
+        await Assert.ThrowsAsync<InvalidDataException>(() => ParseAsync(Report.Replace("Settled,2026-11-24T10:01:02Z,EUR", replacement, StringComparison.Ordinal)));
+
+    [Fact]
+    public async Task ARecordTypeTheMappingDoesNotKnowIsAnUnrecognizedLineOfItsKind()
+    {
+        var lines = await ParseAsync(Report.Replace(",Settled,", ",Chargeback,", StringComparison.Ordinal).Replace(",Refunded,", ",CLOSED,", StringComparison.Ordinal));
+
+        Assert.Equal(
+            [("pay_01", TransactionKind.Payment, "Chargeback", TransactionStatus.Unrecognized, (string?)null), ("rf_1", TransactionKind.Refund, "CLOSED", TransactionStatus.Unrecognized, "pay_01")],
+            lines.Select(l => (l.Id, l.Kind, l.ChannelStatus, l.Status, l.PaymentId)));
+    }
+
+    [Fact]
+    public async Task ARefundReturnsItsFeeAsANegativeAmount()
+    {
+        var lines = await ParseAsync(Report.Replace("3.00,0.00", "3.00,-0.05", StringComparison.Ordinal));
+
+        Assert.Equal(-5L, lines[1].Fee!.Value.MinorUnits);
+    }
 }

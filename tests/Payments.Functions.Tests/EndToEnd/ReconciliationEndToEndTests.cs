@@ -22,7 +22,12 @@ public sealed class ReconciliationEndToEndTests(ReconciliationFixture fx) : ICla
 
     public Task DisposeAsync() => fx.ClearFaultsAsync();
 
-    private static string AccountOf(SeededApp app, string channel) => channel == "alipay" ? app.AlipayChannelAccountId! : app.ChannelAccountId;
+    private static string AccountOf(SeededApp app, string channel) => channel switch
+    {
+        "alipay" => app.AlipayChannelAccountId!,
+        "card" => app.CardChannelAccountId!,
+        _ => app.ChannelAccountId,
+    };
 
     private static DateOnly ChinaDay(JsonElement payment) =>
         BusinessCalendar.DayOf(DateTimeOffset.Parse(payment.GetProperty("succeededAt").GetString()!, CultureInfo.InvariantCulture), BusinessCalendar.ChinaStandardTime);
@@ -41,14 +46,46 @@ public sealed class ReconciliationEndToEndTests(ReconciliationFixture fx) : ICla
     {
         string orderNo = "REC-" + Guid.NewGuid().ToString("N")[..16];
         var created = await client.PostAsync("/api/v1/payments",
-            $$"""{"merchantOrderNo":"{{orderNo}}","amount":{{amount}},"currency":"CNY","channel":"{{channel}}","method":"qr","subject":"Reconciled {{orderNo}}","expiresInSeconds":1800}""");
+            $$"""{"merchantOrderNo":"{{orderNo}}","amount":{{amount}},"currency":"CNY","channel":"{{channel}}","method":"{{MethodOf(channel)}}","subject":"Reconciled {{orderNo}}","expiresInSeconds":1800}""");
         Assert.True(created.StatusCode == HttpStatusCode.Accepted, await created.Content.ReadAsStringAsync());
         string id = (await ReconciliationFixture.JsonAsync(created)).GetProperty("id").GetString()!;
         var pending = await WaitForStatusAsync(client, id, "pending");
+        if (channel == "card")
+        {
+            await PayByCardAsync(pending.GetProperty("nextAction").GetProperty("url").GetString()!);
+            return id;
+        }
+
         var approved = await fx.Http.PostAsync(pending.GetProperty("nextAction").GetProperty("url").GetString(), JsonContent("""{"decision":"approve"}"""));
         Assert.Equal(HttpStatusCode.OK, approved.StatusCode);
         return id;
     }
+
+    private static string MethodOf(string channel) => channel switch
+    {
+        "card" => "page",
+        _ => "qr",
+    };
+
+    /// <summary>The payer on the acquirer's hosted page: a test card, then the bank's one-time code.</summary>
+    private async Task PayByCardAsync(string pageUrl)
+    {
+        var entered = await fx.Http.PostAsync(pageUrl, JsonContent("""{"cardNumber":"4111111111111111","expiry":"12/39","cvc":"737"}"""));
+        Assert.Equal(HttpStatusCode.OK, entered.StatusCode);
+        string challenge = (await ReconciliationFixture.JsonAsync(entered)).GetProperty("challengeUrl").GetString()!;
+        var answered = await fx.Http.PostAsync(new Uri(fx.SandboxUrl, challenge.TrimStart('/')), JsonContent("""{"otp":"123456"}"""));
+        Assert.Equal("authorised", (await ReconciliationFixture.JsonAsync(answered)).GetProperty("status").GetString());
+    }
+
+    /// <summary>Whether the channel's sandbox holds the payment as paid, in the channel's own words.</summary>
+    private async Task<bool> PaidAtChannelAsync(string channel, string id) => channel switch
+    {
+        "alipay" => (await InspectAsync($"sandbox/alipay/trades/{id}")).GetProperty("tradeStatus").GetString()!.Contains("SUCCESS", StringComparison.Ordinal),
+        "card" => (await InspectAsync($"sandbox/card/sessions/{id}")).GetProperty("status").GetString() == "authorised",
+        _ => (await InspectAsync($"sandbox/wechatpay/orders/{id}")).GetProperty("tradeState").GetString()!.Contains("SUCCESS", StringComparison.Ordinal),
+    };
+
+    private async Task<JsonElement> InspectAsync(string path) => await ReconciliationFixture.JsonAsync(await fx.SandboxAsync(HttpMethod.Get, path));
 
     private async Task<JsonElement> PaidAsync(SignedClient client, string channel, long amount) =>
         await WaitForStatusAsync(client, await ApprovedAsync(client, channel, amount), "succeeded");
@@ -145,6 +182,7 @@ public sealed class ReconciliationEndToEndTests(ReconciliationFixture fx) : ICla
     [Theory]
     [InlineData("wechatpay")]
     [InlineData("alipay")]
+    [InlineData("card")]
     public async Task ACleanDayHasNoDiscrepancyAndADayWithEveryInjectedDifferenceHasExactlyThose(string channel)
     {
         var client = fx.ClientFor(fx.Statements);
@@ -223,6 +261,7 @@ public sealed class ReconciliationEndToEndTests(ReconciliationFixture fx) : ICla
     [Theory]
     [InlineData("wechatpay")]
     [InlineData("alipay")]
+    [InlineData("card")]
     public async Task APaymentPaidAtTheChannelButPendingHereIsCompletedByTheRunOnceWithItsWebhook(string channel)
     {
         var client = fx.ClientFor(fx.Pending);
@@ -230,9 +269,7 @@ public sealed class ReconciliationEndToEndTests(ReconciliationFixture fx) : ICla
         await fx.FaultAsync(channel, "notify", "drop");
 
         string id = await ApprovedAsync(client, channel, 2500);
-        string inspect = channel == "alipay" ? $"sandbox/alipay/trades/{id}" : $"sandbox/wechatpay/orders/{id}";
-        var atChannel = await ReconciliationFixture.JsonAsync(await fx.SandboxAsync(HttpMethod.Get, inspect));
-        Assert.Contains("SUCCESS", atChannel.GetProperty(channel == "alipay" ? "tradeStatus" : "tradeState").GetString(), StringComparison.Ordinal);
+        Assert.True(await PaidAtChannelAsync(channel, id), $"{id} is not paid at the {channel} sandbox");
         Assert.Equal("pending", (await PaymentAsync(client, id)).GetProperty("status").GetString());
         var day = BusinessCalendar.DayOf(DateTimeOffset.UtcNow, BusinessCalendar.ChinaStandardTime);
 

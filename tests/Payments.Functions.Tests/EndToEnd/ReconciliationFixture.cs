@@ -51,6 +51,7 @@ public sealed class ReconciliationFixture : IAsyncLifetime
             ["Sandbox__NotifyRetrySeconds"] = "1,1,2,2",
             ["Sandbox__Alipay__NotifyRetrySeconds"] = "1,1,2,2",
             ["Sandbox__RefundSettleSeconds"] = "-1",
+            ["Sandbox__Card__FeeRatePpm"] = "6000",
         });
         await WaitHealthyAsync(new Uri(SandboxUrl, "health"), _sandbox);
 
