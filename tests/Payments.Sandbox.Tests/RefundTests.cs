@@ -212,7 +212,7 @@ public sealed class RefundTests
     }
 
     [Fact]
-    public async Task The_settle_hook_can_make_a_refund_ABNORMAL_which_still_holds_its_amount()
+    public async Task The_settle_hook_can_make_a_refund_ABNORMAL_which_still_holds_its_amount_until_it_is_re_applied()
     {
         await using var sandbox = new SandboxHost(NeverSettle);
         await using var receiver = await NotificationReceiver.StartAsync();
@@ -227,6 +227,10 @@ public sealed class RefundTests
         Assert.Equal("REFUND.ABNORMAL", envelope.GetProperty("event_type").GetString());
         Assert.Equal("ABNORMAL", (await merchant.QueryRefundAsync(outRefundNo)).Json.GetProperty("status").GetString());
         Assert.Equal(400, (await merchant.RefundAsync(TestMerchant.RefundRequest(outTradeNo, TestMerchant.NewOutRefundNo(), 1, 100))).Status);
+
+        Assert.Equal(200, (await sandbox.SettleRefundAsync(outRefundNo, "SUCCESS")).Status);
+        Assert.Equal("SUCCESS", (await merchant.QueryRefundAsync(outRefundNo)).Json.GetProperty("status").GetString());
+        Assert.Equal(409, (await sandbox.SettleRefundAsync(outRefundNo, "CLOSED")).Status);
     }
 
     [Fact]

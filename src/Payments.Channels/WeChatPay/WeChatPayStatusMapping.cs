@@ -81,10 +81,12 @@ internal static class WeChatPayStatusMapping
             "SUCCESS" => ChannelRefundStatus.Succeeded,
             "PROCESSING" => ChannelRefundStatus.Processing,
 
-            // ABNORMAL: WeChat took the money back from the merchant but could not put it in the
-            // payer's account (closed card, frozen account). Nothing reached the payer, so to us it
-            // has failed; WeChat only moves it on after the merchant intervenes.
-            "CLOSED" or "ABNORMAL" => ChannelRefundStatus.Failed,
+            // ABNORMAL: WeChat took the money from the merchant but could not put it in the payer's
+            // account (closed card, frozen account). It is not failed (the amount must not become
+            // refundable again) and not done: it stays in flight until a person re-applies it to another
+            // account, after which WeChat reports SUCCESS. The failure code says why it is stuck.
+            "ABNORMAL" => ChannelRefundStatus.Processing,
+            "CLOSED" => ChannelRefundStatus.Failed,
             _ => null,
         };
         if (status is not { } known)
@@ -95,10 +97,7 @@ internal static class WeChatPayStatusMapping
 
         if (known == ChannelRefundStatus.Failed)
         {
-            string message = refundStatus == "CLOSED"
-                ? "the refund was closed"
-                : "the refund did not reach the payer's account";
-            state = new ChannelRefundState(known, channelRefundId, null, null, refundStatus, message);
+            state = new ChannelRefundState(known, channelRefundId, null, null, refundStatus, "the refund was closed");
             problem = string.Empty;
             return true;
         }
@@ -121,7 +120,10 @@ internal static class WeChatPayStatusMapping
             && DateTimeOffset.TryParse(successTime, CultureInfo.InvariantCulture, DateTimeStyles.None, out var at)
                 ? at
                 : null;
-        state = new ChannelRefundState(known, channelRefundId, new Money(refunded, currency), succeededAt);
+        bool stuck = refundStatus == "ABNORMAL";
+        state = new ChannelRefundState(
+            known, channelRefundId, new Money(refunded, currency), succeededAt,
+            stuck ? ChannelRefundState.Stuck : null, stuck ? "the refund did not reach the payer's account" : null);
         problem = string.Empty;
         return true;
     }

@@ -85,7 +85,12 @@ public sealed record ChannelRefundState(
     Money? RefundedAmount,
     DateTimeOffset? SucceededAt,
     string? FailureCode = null,
-    string? FailureMessage = null);
+    string? FailureMessage = null)
+{
+    /// <summary>The failure code of a Processing refund that is stuck: the money left the merchant but could
+    /// not reach the payer (WeChat Pay's ABNORMAL), and only a person re-applying it moves it on.</summary>
+    public const string Stuck = "refund_stuck";
+}
 
 /// <summary>A verified, decrypted channel notification in our terms: about a payment, or (when
 /// <paramref name="RefundId"/> is set) about one of its refunds.</summary>

@@ -104,7 +104,10 @@ public sealed class ChannelStateApplier(PaymentSchedules schedules, ILogger<Chan
                     logger.LogCritical("ALERT refund {RefundId} of {PaymentId}: channel refunded {Refunded}, we asked {Asked}", refund.Id, payment.Id, refunded, refund.Amount);
                 }
 
-                return outcome == TransitionOutcome.Applied ? RefundTransition(current, payment with { UpdatedAt = now }, next, now) : null;
+                bool wasStuck = payment.AttentionReason?.StartsWith(StuckReasonPrefix(refund), StringComparison.Ordinal) == true;
+                return outcome == TransitionOutcome.Applied
+                    ? RefundTransition(current, payment with { UpdatedAt = now, AttentionReason = wasStuck ? null : payment.AttentionReason }, next, now)
+                    : null;
             }
 
             case ChannelRefundStatus.Failed:
@@ -139,10 +142,24 @@ public sealed class ChannelStateApplier(PaymentSchedules schedules, ILogger<Chan
             {
                 // Processing (or a puzzling NotFound): it is at the channel; look again later.
                 var (_, pending) = state.Status == ChannelRefundStatus.Processing ? refund.MarkPending(state.ChannelRefundId, now) : (TransitionOutcome.AlreadyDone, refund);
-                return RefundFollowUp(current, pending.RecordQuery(now), now, followUpAttempt);
+                var change = RefundFollowUp(current, pending.RecordQuery(now), now, followUpAttempt);
+                if (state is { Status: ChannelRefundStatus.Processing, FailureCode: ChannelRefundState.Stuck } && pending.Status is not (Refunds.RefundStatus.Succeeded or Refunds.RefundStatus.Failed))
+                {
+                    // The money left the merchant and did not reach the payer: neither refundable again nor done.
+                    string reason = $"{StuckReasonPrefix(refund)}did not reach the payer ({state.FailureMessage}); re-apply it at the channel";
+                    if (payment.AttentionReason != reason)
+                    {
+                        logger.LogCritical("ALERT payment {PaymentId} needs attention: {Reason}", payment.Id, reason);
+                        change = change! with { Next = change.Next with { AttentionReason = reason, UpdatedAt = now } };
+                    }
+                }
+
+                return change;
             }
         }
     }
+
+    private static string StuckReasonPrefix(Refunds.Refund refund) => $"refund_stuck: refund {refund.Id} of {refund.Amount} ";
 
     /// <summary>Keeps the refund's query chain going (a 0 attempt is a one-off answer that starts none).</summary>
     public PaymentChange? RefundFollowUp(Versioned<Payment> current, Refunds.Refund refund, DateTimeOffset now, int followUpAttempt)

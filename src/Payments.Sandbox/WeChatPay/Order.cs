@@ -315,7 +315,8 @@ internal sealed class Order(string mchId, string outTradeNo, OrderTerms terms, s
                 return (RefundSettleOutcome.NotFound, null, "");
             }
 
-            if (refund.Status != RefundStatus.Processing)
+            // An ABNORMAL refund moves on to SUCCESS once the merchant re-applies it (to another account).
+            if (refund.Status != RefundStatus.Processing && !(refund.Status == RefundStatus.Abnormal && status == RefundStatus.Success))
             {
                 return (RefundSettleOutcome.NotProcessing, null, "");
             }

@@ -57,7 +57,8 @@ internal static class WeChatPaySandbox
 
     /// <summary>
     /// Test hook: settles a PROCESSING refund now, as SUCCESS, CLOSED or ABNORMAL, and notifies the
-    /// merchant, whatever <c>Sandbox:RefundSettleSeconds</c> says.
+    /// merchant, whatever <c>Sandbox:RefundSettleSeconds</c> says. SUCCESS also settles an ABNORMAL refund
+    /// (the merchant re-applied it to another account).
     /// </summary>
     private static async Task<IResult> SettleRefundAsync(
         string outRefundNo, string? mchid, HttpRequest request, OrderStore orders, RefundSettler settler)

@@ -166,7 +166,7 @@ public class WeChatPayNotificationTests
     }
 
     [Fact]
-    public void ARefundAbnormalNotificationIsAFailedRefundWithTheAbnormalCode()
+    public void ARefundAbnormalNotificationIsAStuckRefundStillInFlight()
     {
         string body = WeChatPayTestData.NotificationBody(
             WeChatPayTestData.RefundNotice("pay_1", "ref_1", "ABNORMAL"), resourceType: "refund", eventType: "REFUND.ABNORMAL");
@@ -176,8 +176,8 @@ public class WeChatPayNotificationTests
         var notification = Assert.IsType<NotificationParseResult.Valid>(result).Notification;
         Assert.Equal("ref_1", notification.RefundId);
         var refund = Assert.IsType<ChannelRefundState>(notification.RefundState);
-        Assert.Equal(ChannelRefundStatus.Failed, refund.Status);
-        Assert.Equal("ABNORMAL", refund.FailureCode);
+        Assert.Equal(ChannelRefundStatus.Processing, refund.Status);
+        Assert.Equal(ChannelRefundState.Stuck, refund.FailureCode);
         Assert.Null(refund.SucceededAt);
         Assert.Equal(ChannelPaymentStatus.Succeeded, notification.State.Status);
     }

@@ -177,7 +177,7 @@ public class WeChatPayRefundHttpTests : IAsyncLifetime
     [InlineData("SUCCESS", ChannelRefundStatus.Succeeded, null)]
     [InlineData("PROCESSING", ChannelRefundStatus.Processing, null)]
     [InlineData("CLOSED", ChannelRefundStatus.Failed, "CLOSED")]
-    [InlineData("ABNORMAL", ChannelRefundStatus.Failed, "ABNORMAL")]
+    [InlineData("ABNORMAL", ChannelRefundStatus.Processing, ChannelRefundState.Stuck)]
     public async Task QueryRefundMapsEachStatusToOurs(string status, ChannelRefundStatus expected, string? failureCode)
     {
         _server.Respond = _ => new FakeAnswer(200, WeChatPayTestData.Refund("pay_1", "ref_1", status));

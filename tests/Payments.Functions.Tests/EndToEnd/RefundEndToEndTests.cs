@@ -85,6 +85,38 @@ public sealed class RefundEndToEndTests(EndToEndFixture fx) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ARefundThatCannotReachThePayerHoldsItsAmountIsShownToOperatorsAndSucceedsOnceReApplied()
+    {
+        string paymentId = await PaidPaymentAsync(1000);
+        string refundId = (await RefundAsync(paymentId, "R-1", 600)).GetProperty("id").GetString()!;
+        await WaitForRefundAsync(refundId, "pending");
+
+        await fx.SettleRefundAsync(refundId, "ABNORMAL");
+        var flagged = await Eventually.ValueAsync(
+            async () => await JsonAsync(await fx.AdminAsync(HttpMethod.Get, $"/api/v1/admin/payments/{paymentId}", fx.OperatorKey)),
+            v => v.GetProperty("attentionReason").GetString()?.StartsWith("refund_stuck:", StringComparison.Ordinal) == true, Within, "the stuck refund to be flagged");
+
+        // The money left the merchant: the refund is neither failed nor refundable again.
+        Assert.Contains(refundId, flagged.GetProperty("attentionReason").GetString(), StringComparison.Ordinal);
+        Assert.Equal("pending", (await JsonAsync(await fx.Client.GetAsync($"/api/v1/refunds/{refundId}"))).GetProperty("status").GetString());
+        Assert.Equal(600, await AmountRefundedAsync(paymentId));
+        Assert.Equal(HttpStatusCode.UnprocessableEntity,
+            (await fx.Client.PostAsync($"/api/v1/payments/{paymentId}/refunds", """{"merchantRefundNo":"R-2","amount":401}""")).StatusCode);
+        var exceptions = await JsonAsync(await fx.AdminAsync(HttpMethod.Get, "/api/v1/admin/exceptions?kind=payment&limit=100", fx.OperatorKey));
+        Assert.Contains(exceptions.GetProperty("data").EnumerateArray(), e => e.GetProperty("paymentId").GetString() == paymentId);
+        Assert.DoesNotContain("refund.failed", HookTypesFor(refundId));
+
+        // A person re-applies it at the channel; the channel reports success, and the flag goes.
+        await fx.SettleRefundAsync(refundId, "SUCCESS");
+        await WaitForRefundAsync(refundId, "succeeded");
+        await Eventually.ValueAsync(
+            async () => await JsonAsync(await fx.AdminAsync(HttpMethod.Get, $"/api/v1/admin/payments/{paymentId}", fx.OperatorKey)),
+            v => v.GetProperty("attentionReason").ValueKind == JsonValueKind.Null, Within, "the flag to clear");
+        Assert.Equal(600, await AmountRefundedAsync(paymentId));
+        await Eventually.TrueAsync(() => Task.FromResult(HookTypesFor(refundId).Contains("refund.succeeded")), Within, "refund.succeeded webhook");
+    }
+
+    [Fact]
     public async Task AChannelTimeoutOnARefundWaitsForAQueryAndNeverFailsByGuess()
     {
         string paymentId = await PaidPaymentAsync(1000);
