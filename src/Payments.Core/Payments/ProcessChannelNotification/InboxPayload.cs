@@ -20,14 +20,15 @@ public sealed record InboxPayload(
     long? RefundedAmount = null,
     DateTimeOffset? RefundSucceededAt = null,
     string? RefundFailureCode = null,
-    string? RefundFailureMessage = null)
+    string? RefundFailureMessage = null,
+    bool PayerSetsAmount = false)
 {
     public static string Serialize(ChannelNotification n) => JsonSerializer.Serialize(
         new InboxPayload(
             n.State.Status.ToString(), n.State.ChannelTransactionId, n.State.PaidAmount?.MinorUnits, n.State.PaidAmount?.Currency.Code,
             n.State.PaidAt, n.State.FailureCode, n.State.FailureMessage, n.RawResource,
             n.RefundId, n.RefundState?.Status.ToString(), n.RefundState?.ChannelRefundId, n.RefundState?.RefundedAmount?.MinorUnits,
-            n.RefundState?.SucceededAt, n.RefundState?.FailureCode, n.RefundState?.FailureMessage),
+            n.RefundState?.SucceededAt, n.RefundState?.FailureCode, n.RefundState?.FailureMessage, n.State.PayerSetsAmount),
         InboxJson.Default.InboxPayload);
 
     public static InboxPayload Parse(string payload) =>
@@ -36,7 +37,7 @@ public sealed record InboxPayload(
     public ChannelPaymentState PaymentState()
     {
         Money? paid = PaidAmount is { } amount && Currency.TryParse(PaidCurrency, out var currency) ? new Money(amount, currency) : null;
-        return new ChannelPaymentState(Enum.Parse<ChannelPaymentStatus>(Status), ChannelTransactionId, paid, PaidAt, FailureCode, FailureMessage);
+        return new ChannelPaymentState(Enum.Parse<ChannelPaymentStatus>(Status), ChannelTransactionId, paid, PaidAt, FailureCode, FailureMessage, PayerSetsAmount);
     }
 
     /// <summary>The refund state a refund notification reported, in the payment's currency.</summary>
