@@ -1,6 +1,7 @@
 using System.Globalization;
 using Payments.Channels.Alipay;
 using Payments.Channels.Card;
+using Payments.Channels.Ecny;
 using Payments.Channels.WeChatPay;
 using Payments.Core.Channels;
 using Payments.Core.Janitor;
@@ -99,6 +100,15 @@ public static class PaymentsApp
         services.AddHttpClient<CardChannel>(c => c.Timeout = TimeSpan.FromSeconds(channelTimeout));
         services.AddSingleton<IPaymentChannel>(sp => sp.GetRequiredService<CardChannel>());
         services.AddSingleton<Core.Reconciliation.IStatementChannel>(sp => sp.GetRequiredService<CardChannel>());
+        services.AddHttpClient<Payments.Channels.Transfer.TransferChannel>(c => c.Timeout = TimeSpan.FromSeconds(channelTimeout));
+        services.AddSingleton<IPaymentChannel>(sp => sp.GetRequiredService<Payments.Channels.Transfer.TransferChannel>());
+        services.AddSingleton<Core.Reconciliation.IStatementChannel>(sp => sp.GetRequiredService<Payments.Channels.Transfer.TransferChannel>());
+        services.AddHttpClient<Payments.Channels.UnionPay.UnionPayChannel>(c => c.Timeout = TimeSpan.FromSeconds(channelTimeout));
+        services.AddSingleton<IPaymentChannel>(sp => sp.GetRequiredService<Payments.Channels.UnionPay.UnionPayChannel>());
+        services.AddSingleton<Core.Reconciliation.IStatementChannel>(sp => sp.GetRequiredService<Payments.Channels.UnionPay.UnionPayChannel>());
+        services.AddHttpClient<EcnyChannel>(c => c.Timeout = TimeSpan.FromSeconds(channelTimeout));
+        services.AddSingleton<IPaymentChannel>(sp => sp.GetRequiredService<EcnyChannel>());
+        services.AddSingleton<Core.Reconciliation.IStatementChannel>(sp => sp.GetRequiredService<EcnyChannel>());
 
         var runtime = new LocalRuntimeOptions();
         configuration.GetSection("LocalRuntime").Bind(runtime);

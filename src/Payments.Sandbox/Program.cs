@@ -1,9 +1,12 @@
 using Payments.Sandbox;
 using Payments.Sandbox.Alipay;
 using Payments.Sandbox.Card;
+using Payments.Sandbox.Ecny;
 using Payments.Sandbox.Faults;
 using Payments.Sandbox.PayerPage;
 using Payments.Sandbox.Statements;
+using Payments.Sandbox.Transfer;
+using Payments.Sandbox.UnionPay;
 using Payments.Sandbox.WeChatPay;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -21,6 +24,9 @@ builder.Services.AddSandboxStatements();
 builder.Services.AddWeChatPayStatements();
 builder.Services.AddAlipaySandbox();
 builder.Services.AddCardSandbox();
+builder.Services.AddTransferSandbox();
+builder.Services.AddUnionPaySandbox();
+builder.Services.AddEcnySandbox();
 
 var app = builder.Build();
 
@@ -33,6 +39,9 @@ app.MapSandboxStatements();
 app.MapWeChatPayPayerPage();
 app.MapAlipaySandbox();
 app.MapCardSandbox();
+app.MapTransferSandbox();
+app.MapUnionPaySandbox();
+app.MapEcnySandbox();
 
 app.Run();
 

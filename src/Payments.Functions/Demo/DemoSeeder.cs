@@ -145,11 +145,17 @@ public static partial class DemoSeeder
         await SeedAlipayAccountAsync(directories, http, sandbox, merchantId, alipayAccountId, cancellationToken);
         string cardAccountId = AlipayAccountId(channelAccountId)[..^"_alipay".Length] + "_card";
         await SeedCardAccountAsync(directories, http, sandbox, merchantId, cardAccountId, cancellationToken);
+        string transferAccountId = (channelAccountId.EndsWith("_wechatpay", StringComparison.Ordinal) ? channelAccountId[..^"_wechatpay".Length] : channelAccountId) + "_transfer";
+        await SeedTransferAccountAsync(directories, http, sandbox, merchantId, transferAccountId, cancellationToken);
+        string ecnyAccountId = (channelAccountId.EndsWith("_wechatpay", StringComparison.Ordinal) ? channelAccountId[..^"_wechatpay".Length] : channelAccountId) + "_ecny";
+        await SeedEcnyAccountAsync(directories, http, sandbox, merchantId, ecnyAccountId, cancellationToken);
+        string unionPayAccountId = (channelAccountId.EndsWith("_wechatpay", StringComparison.Ordinal) ? channelAccountId[..^"_wechatpay".Length] : channelAccountId) + "_unionpay";
+        await SeedUnionPayAccountAsync(directories, http, sandbox, merchantId, unionPayAccountId, cancellationToken);
 
         await directories.SaveAppAsync(new AppRecord(
-            appId, merchantId, "Demo storefront", new Dictionary<string, string> { ["wechatpay"] = channelAccountId, ["alipay"] = alipayAccountId, ["card"] = cardAccountId }, notifyUrl,
+            appId, merchantId, "Demo storefront", new Dictionary<string, string> { ["wechatpay"] = channelAccountId, ["alipay"] = alipayAccountId, ["card"] = cardAccountId, ["transfer"] = transferAccountId, ["ecny"] = ecnyAccountId, ["unionpay"] = unionPayAccountId }, notifyUrl,
             [appSecret], [webhookSecret], Active: true), cancellationToken);
-        return new SeededApp(merchantId, appId, appSecret, webhookSecret, channelAccountId, alipayAccountId, cardAccountId);
+        return new SeededApp(merchantId, appId, appSecret, webhookSecret, channelAccountId, alipayAccountId, cardAccountId, TransferChannelAccountId: transferAccountId, EcnyChannelAccountId: ecnyAccountId, UnionPayChannelAccountId: unionPayAccountId);
     }
 
     /// <summary>ca_demo_wechatpay -> ca_demo_alipay: the Alipay account seeded next to a WeChat Pay one.</summary>

@@ -24,6 +24,9 @@ internal static class FaultNames
     public const string WeChatPay = "wechatpay";
     public const string Alipay = "alipay";
     public const string Card = "card";
+    public const string Transfer = "transfer";
+    public const string UnionPay = "unionpay";
+    public const string Ecny = "ecny";
 
     public const string Create = "create";
     public const string Query = "query";
@@ -36,7 +39,7 @@ internal static class FaultNames
     // Statement faults apply to the bill application (GET /v3/bill/tradebill), not to the download.
     public static readonly string[] Operations = [Create, Query, Close, Refund, RefundQuery, Notify, Statement];
 
-    public static readonly string[] Channels = [WeChatPay, Alipay, Card];
+    public static readonly string[] Channels = [WeChatPay, Alipay, Card, UnionPay, Ecny, Transfer];
 
     public static string ModeName(FaultMode mode) => mode.ToString().ToLowerInvariant();
 }

@@ -52,6 +52,9 @@ public sealed class EndToEndFixture : IAsyncLifetime
             ["Sandbox__NotifyRetrySeconds"] = "1,1,2,2",
             ["Sandbox__Alipay__NotifyRetrySeconds"] = "1,1,2,2",
             ["Sandbox__Card__NotifyRetrySeconds"] = "1,1,2,2",
+            ["Sandbox__Ecny__NotifyRetrySeconds"] = "1,1,2,2",
+            ["Sandbox__Transfer__NotifyRetrySeconds"] = "1,1,2,2",
+            ["Sandbox__UnionPay__NotifyRetrySeconds"] = "1,1,2,2",
             // Refunds stay processing until a test settles them, so every refund outcome is chosen, not raced.
             ["Sandbox__RefundSettleSeconds"] = "-1",
         });

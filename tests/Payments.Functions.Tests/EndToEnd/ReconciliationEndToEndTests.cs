@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
+using Payments.Channels.UnionPay;
+using Payments.Core;
 using Payments.Core.Reconciliation;
 using Payments.Functions.Demo;
 using Payments.Functions.Tests.Support;
@@ -26,6 +28,9 @@ public sealed class ReconciliationEndToEndTests(ReconciliationFixture fx) : ICla
     {
         "alipay" => app.AlipayChannelAccountId!,
         "card" => app.CardChannelAccountId!,
+        "transfer" => app.TransferChannelAccountId!,
+        "ecny" => app.EcnyChannelAccountId!,
+        "unionpay" => app.UnionPayChannelAccountId!,
         _ => app.ChannelAccountId,
     };
 
@@ -64,6 +69,7 @@ public sealed class ReconciliationEndToEndTests(ReconciliationFixture fx) : ICla
     private static string MethodOf(string channel) => channel switch
     {
         "card" => "page",
+        "transfer" => "page",
         _ => "qr",
     };
 
@@ -82,6 +88,9 @@ public sealed class ReconciliationEndToEndTests(ReconciliationFixture fx) : ICla
     {
         "alipay" => (await InspectAsync($"sandbox/alipay/trades/{id}")).GetProperty("tradeStatus").GetString()!.Contains("SUCCESS", StringComparison.Ordinal),
         "card" => (await InspectAsync($"sandbox/card/sessions/{id}")).GetProperty("status").GetString() == "authorised",
+        "transfer" => (await InspectAsync($"sandbox/transfer/collections/{id}")).GetProperty("status").GetString() == "PAID",
+        "ecny" => (await InspectAsync($"sandbox/ecny/orders/{id}")).GetProperty("status").GetString() is "SUCCESS" or "REFUND",
+        "unionpay" => (await InspectAsync($"sandbox/unionpay/orders/{StatementId(channel, id)}")).GetProperty("status").GetString() == "paid",
         _ => (await InspectAsync($"sandbox/wechatpay/orders/{id}")).GetProperty("tradeState").GetString()!.Contains("SUCCESS", StringComparison.Ordinal),
     };
 
@@ -119,9 +128,19 @@ public sealed class ReconciliationEndToEndTests(ReconciliationFixture fx) : ICla
             async () => await index.ReadDayAsync(account, day, CancellationToken.None).CountAsync(), n => n == count, Within, $"{count} index entries of {account}");
     }
 
+    /// <summary>
+    /// Our payment or refund id as the channel's statement carries it: UnionPay's orderId admits letters and digits
+    /// only, so its lines name the adapter's mapping of our ids, which its statement parser maps back.
+    /// </summary>
+    private static string StatementId(string channel, string id) => channel switch
+    {
+        "unionpay" => UnionPayOrderId.FromId(id) ?? throw new ArgumentException($"{id} is not an id UnionPay can carry", nameof(id)),
+        _ => id,
+    };
+
     private async Task MutateAsync(string channel, string account, DateOnly day, string kind, string transactionId, object? value)
     {
-        var response = await fx.SandboxAsync(HttpMethod.Post, $"sandbox/statements/{channel}/{account}/{Day(day)}/mutations", new { kind, transactionId, value });
+        var response = await fx.SandboxAsync(HttpMethod.Post, $"sandbox/statements/{channel}/{account}/{Day(day)}/mutations", new { kind, transactionId = StatementId(channel, transactionId), value });
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
     }
 
@@ -183,6 +202,9 @@ public sealed class ReconciliationEndToEndTests(ReconciliationFixture fx) : ICla
     [InlineData("wechatpay")]
     [InlineData("alipay")]
     [InlineData("card")]
+    [InlineData("ecny")]
+    [InlineData("transfer")]
+    [InlineData("unionpay")]
     public async Task ACleanDayHasNoDiscrepancyAndADayWithEveryInjectedDifferenceHasExactlyThose(string channel)
     {
         var client = fx.ClientFor(fx.Statements);
@@ -211,7 +233,10 @@ public sealed class ReconciliationEndToEndTests(ReconciliationFixture fx) : ICla
         var check = clean.GetProperty("internalCheck");
         Assert.Equal((7, 0, 0), (check.GetProperty("checked").GetInt32(), check.GetProperty("mismatched").GetInt32(), check.GetProperty("notIndexed").GetInt32()));
 
-        string extra = "pay_injected" + Guid.NewGuid().ToString("N")[..12];
+        // UnionPay can carry only ids of our shape, so there the line names a payment id we never issued.
+        string extra = channel == "unionpay"
+            ? Ids.PaymentId(fx.Statements.AppId, "INJECTED-" + Guid.NewGuid().ToString("N"))
+            : "pay_injected" + Guid.NewGuid().ToString("N")[..12];
         await MutateAsync(channel, account, day, "drop", ids[0], null);
         await MutateAsync(channel, account, day, "add", extra, 4321);
         await MutateAsync(channel, account, day, "amount", ids[1], 1);
@@ -262,6 +287,9 @@ public sealed class ReconciliationEndToEndTests(ReconciliationFixture fx) : ICla
     [InlineData("wechatpay")]
     [InlineData("alipay")]
     [InlineData("card")]
+    [InlineData("ecny")]
+    [InlineData("transfer")]
+    [InlineData("unionpay")]
     public async Task APaymentPaidAtTheChannelButPendingHereIsCompletedByTheRunOnceWithItsWebhook(string channel)
     {
         var client = fx.ClientFor(fx.Pending);

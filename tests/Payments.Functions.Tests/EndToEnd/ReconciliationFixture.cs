@@ -52,6 +52,9 @@ public sealed class ReconciliationFixture : IAsyncLifetime
             ["Sandbox__Alipay__NotifyRetrySeconds"] = "1,1,2,2",
             ["Sandbox__RefundSettleSeconds"] = "-1",
             ["Sandbox__Card__FeeRatePpm"] = "6000",
+            ["Sandbox__Ecny__FeeRatePpm"] = "6000",
+            ["Sandbox__Transfer__FeeRatePpm"] = "6000",
+            ["Sandbox__UnionPay__FeeRatePpm"] = "6000",
         });
         await WaitHealthyAsync(new Uri(SandboxUrl, "health"), _sandbox);
 

@@ -209,6 +209,9 @@ public static class ChannelCredentialRules
         ["wechatpay"] = (["mchId", "merchantSerialNo", "merchantPrivateKeyPem", "apiV3Key", "platformSerialNo", "platformPublicKeyPem"], ["appId"]),
         ["alipay"] = (["appId", "appPrivateKeyPem", "alipayPublicKeyPem"], []),
         ["card"] = (["merchantAccount", "apiKey", "hmacKeyHex"], []),
+        ["transfer"] = (["corporateId", "apiKeyHex", "notifyKeyHex"], []),
+        ["unionpay"] = (["merId", "merchantPrivateKeyPem", "merchantCertId", "rootCertPem", "middleCertPem"], []),
+        ["ecny"] = (["merchantNo", "merchantSerialNo", "merchantSm2PrivateKeyPem", "platformSerialNo", "platformSm2PublicKeyPem", "notifySm4KeyHex"], []),
     };
 
     public const int MaxValueLength = 8192;
@@ -258,6 +261,9 @@ public sealed class ChannelEndpoints(IConfiguration configuration)
         ["wechatpay"] = new("https://api.mch.weixin.qq.com/"),
         ["alipay"] = new("https://openapi.alipay.com/"),
         ["card"] = new("https://checkout.card-acquirer.example/"),
+        ["transfer"] = new("https://corporate-api.bank.example/"),
+        ["unionpay"] = new("https://gateway.95516.com/"),
+        ["ecny"] = new("https://api.ecny-operator.example/"),
     };
 
     public Uri For(string channel, string mode) => mode == "sandbox"
