@@ -58,13 +58,14 @@ cat <<MSG
 ==========================================================================================
  Payments backend is running.
    API:      http://127.0.0.1:7071/api   (health: /api/health)
-   Sandbox:  http://127.0.0.1:7072       (WeChat Pay v3 simulator, payer pages, faults)
+   Sandbox:  http://127.0.0.1:7072       (every channel's simulator, payer pages, statements, faults)
    Demo app: .local/demo.json            (appId, appSecret, webhookSecret)
 
  Create a payment (signed request, PAY1-HMAC-SHA256):
    node scripts/signed-request.mjs POST /api/v1/payments \\
      '{"merchantOrderNo":"demo-$(date +%s)","amount":1999,"currency":"CNY","channel":"wechatpay","method":"qr","subject":"Demo order"}'
 
+ Other channels: "channel" alipay|unionpay|ecny (qr), transfer (page, CNY), card (page, EUR); see README.
  Open nextAction.url in a browser (or POST {"decision":"approve"} to it), then:
    node scripts/signed-request.mjs GET '/api/v1/payments/<id>?waitForSeconds=10'
  Refund part of it:

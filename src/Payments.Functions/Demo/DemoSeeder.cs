@@ -75,7 +75,7 @@ public static partial class DemoSeeder
         string operatorKey = previous?.OperatorKey ?? "opk_" + RandomString(40);
         var demo = new DemoFile(api, sandbox, seeded.AppId, seeded.AppSecret, seeded.WebhookSecret, operatorKey);
         await File.WriteAllTextAsync(output, JsonSerializer.Serialize(demo, DemoJson.Default.DemoFile));
-        Console.WriteLine($"Seeded merchant {seeded.MerchantId}, app {seeded.AppId}, channel accounts {seeded.ChannelAccountId}, {seeded.AlipayChannelAccountId} and {seeded.CardChannelAccountId}; wrote {output}");
+        Console.WriteLine($"Seeded merchant {seeded.MerchantId}, app {seeded.AppId}, channel accounts {string.Join(", ", new[] { seeded.ChannelAccountId, seeded.AlipayChannelAccountId, seeded.UnionPayChannelAccountId, seeded.CardChannelAccountId, seeded.TransferChannelAccountId, seeded.EcnyChannelAccountId }.OfType<string>())}; wrote {output}");
         return 0;
     }
 
