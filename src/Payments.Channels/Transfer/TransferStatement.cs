@@ -13,8 +13,15 @@ namespace Payments.Channels.Transfer;
 /// negative there), and a trailer <c>Total Entries,N</c>. Credits the bank returned itself (to a paid or closed
 /// reference) never reached the account and are not listed.
 /// </summary>
-/// <remarks>A payment paid by several credits has several payment lines under one merchant reference; the matcher
-/// reports the second as a repeated line, which is what an operator should look at for a partly paid reference.</remarks>
+/// <remarks>
+/// <para>The payer sets the amount, so one reference may take several credits in a day (part now, the rest later;
+/// or more than due). We hold one payment for the reference, which records what arrived (the received amount), so
+/// the credits of one reference on the statement are folded into one payment line: their sum, the sum of the fees
+/// the bank charged on each, at the time of the last. Returns stay lines of their own, each matching its refund.</para>
+/// <para>Folding holds one running sum per reference credited that day until the trailer has been checked, the
+/// same order of memory as our side of the day; the file itself is still read once, line by line. A statement is
+/// one value day, so credits on different days are never folded together.</para>
+/// </remarks>
 public static class TransferStatement
 {
     /// <summary>The statement's header row, exactly.</summary>
@@ -39,6 +46,8 @@ public static class TransferStatement
 
         int lineNumber = 1;
         int entries = 0;
+        var creditsByReference = new Dictionary<(string Reference, string Collection, Currency Currency), int>();
+        var credits = new List<FoldedCredits>();
         while (await reader.ReadLineAsync(ct) is { } line)
         {
             lineNumber++;
@@ -55,14 +64,64 @@ public static class TransferStatement
                     throw new InvalidDataException($"Line {lineNumber + 1}: text after the trailer.");
                 }
 
+                foreach (var folded in credits)
+                {
+                    yield return folded.ToLine();
+                }
+
                 yield break;
             }
 
-            yield return ParseEntry(fields, lineNumber);
+            var entry = ParseEntry(fields, lineNumber);
             entries++;
+            if (entry is not { Kind: TransactionKind.Payment, Status: TransactionStatus.Succeeded })
+            {
+                // Returns match refunds one to one; an unknown entry type must surface on its own.
+                yield return entry;
+                continue;
+            }
+
+            var key = (entry.Id, entry.ChannelTransactionId ?? string.Empty, entry.Amount.Currency);
+            if (creditsByReference.TryGetValue(key, out int index))
+            {
+                credits[index].Add(entry, lineNumber);
+            }
+            else
+            {
+                creditsByReference.Add(key, credits.Count);
+                credits.Add(new FoldedCredits(entry));
+            }
         }
 
         throw new InvalidDataException("The statement ends without its trailer.");
+    }
+
+    /// <summary>The credits of one reference so far: one payment line for what arrived.</summary>
+    private sealed class FoldedCredits(StatementLine first)
+    {
+        private readonly List<Money> _amounts = [first.Amount];
+        private StatementLine _line = first;
+
+        public void Add(StatementLine credit, int lineNumber)
+        {
+            try
+            {
+                _line = _line with
+                {
+                    Amount = _line.Amount + credit.Amount,
+                    Fee = _line.Fee!.Value + credit.Fee!.Value,
+                    Time = credit.Time > _line.Time ? credit.Time : _line.Time,
+                };
+            }
+            catch (OverflowException)
+            {
+                throw new InvalidDataException($"Line {lineNumber}: the credits to {credit.Id} add up to more than an amount can hold.");
+            }
+
+            _amounts.Add(credit.Amount);
+        }
+
+        public StatementLine ToLine() => _amounts.Count == 1 ? _line : _line with { FoldedAmounts = _amounts };
     }
 
     private static StatementLine ParseEntry(string[] fields, int lineNumber)

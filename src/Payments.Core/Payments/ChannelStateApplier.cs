@@ -24,7 +24,7 @@ public sealed class ChannelStateApplier(PaymentSchedules schedules, ILogger<Chan
                 case ChannelPaymentStatus.Succeeded:
                     return PaidInFull(current, transaction, received, state.PaidAt ?? now, now);
                 case ChannelPaymentStatus.Closed:
-                    return ClosedHolding(current, transaction, received, now);
+                    return ClosedHolding(current, transaction, received, state.PaidAt ?? now, now);
             }
         }
 
@@ -232,6 +232,7 @@ public sealed class ChannelStateApplier(PaymentSchedules schedules, ILogger<Chan
             return new PaymentChange(current, p with { AttentionReason = late, UpdatedAt = now });
         }
 
+        paid = paid with { AmountReceived = received, ReceivedAt = paidAt };
         var excess = received - p.Amount;
         if (excess.MinorUnits == 0)
         {
@@ -251,7 +252,7 @@ public sealed class ChannelStateApplier(PaymentSchedules schedules, ILogger<Chan
     }
 
     /// <summary>The reference closed while holding part of the amount: everything that arrived goes back.</summary>
-    private PaymentChange? ClosedHolding(Versioned<Payment> current, string transaction, Money received, DateTimeOffset now)
+    private PaymentChange? ClosedHolding(Versioned<Payment> current, string transaction, Money received, DateTimeOffset receivedAt, DateTimeOffset now)
     {
         var p = current.Value;
         var (outcome, closed) = p.MarkClosed(now);
@@ -263,7 +264,7 @@ public sealed class ChannelStateApplier(PaymentSchedules schedules, ILogger<Chan
         string reason = $"partial_payment_returned: received {received} of {p.Amount} before the payment closed";
         logger.LogCritical("ALERT payment {PaymentId} needs attention: {Reason}", p.Id, reason);
         var refund = AutomaticRefund(p, "auto-partial-" + transaction, received, "Partly paid when the payment closed", transaction, now);
-        var change = Transition(current, (outcome, closed with { AttentionReason = reason }), now)!;
+        var change = Transition(current, (outcome, closed with { AttentionReason = reason, AmountReceived = received, ReceivedAt = receivedAt }), now)!;
         return change with
         {
             NewRefunds = [refund],

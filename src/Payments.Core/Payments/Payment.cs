@@ -76,6 +76,15 @@ public sealed record Payment
     /// (paid after close, or a second time) and were refunded automatically: each is refunded once.</summary>
     public IReadOnlyList<string> AutoRefundedTransactions { get; init; } = [];
 
+    /// <summary>What the payer actually sent, where the payer sets the amount (a bank transfer to a reference): the
+    /// amount due or more once paid, what was held when it closed. The merchant keeps <see cref="Amount"/> at most;
+    /// the rest went back by automatic refund. Reconciliation needs it because the bank's statement lists the money
+    /// that arrived, not the amount due. Null where the channel moves exactly the amount due, or nothing.</summary>
+    public Money? AmountReceived { get; init; }
+
+    /// <summary>When the last of <see cref="AmountReceived"/> arrived, in the channel's words.</summary>
+    public DateTimeOffset? ReceivedAt { get; init; }
+
     public Currency Currency => Amount.Currency;
 
     /// <summary>The order exists at the channel. Only from Created; a later Pending is a repeat.</summary>

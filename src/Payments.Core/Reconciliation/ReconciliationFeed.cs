@@ -41,15 +41,10 @@ public static class ReconciliationFeed
         var messages = new List<OutboxMessage>();
         if (after.Status.IsTerminal() && before.Status != after.Status)
         {
-            var status = after.Status switch
-            {
-                PaymentStatus.Succeeded => TransactionStatus.Succeeded,
-                PaymentStatus.Closed => TransactionStatus.Closed,
-                _ => TransactionStatus.Failed,
-            };
+            var record = ReconciledPayment.Of(after);
             messages.Add(Message(new IndexEntry(
-                after.Id, TransactionKind.Payment, after.Id, after.ChannelAccountId, after.ChannelTransactionId, after.Amount.MinorUnits,
-                after.Currency.Code, status, after.SucceededAt ?? after.UpdatedAt)));
+                after.Id, TransactionKind.Payment, after.Id, after.ChannelAccountId, after.ChannelTransactionId, record.Amount.MinorUnits,
+                record.Amount.Currency.Code, record.Status, record.Time)));
         }
 
         foreach (var refund in change.UpdatedRefunds.Where(r => r.Status.IsTerminal()))
@@ -66,4 +61,40 @@ public static class ReconciliationFeed
 
     private static OutboxMessage Message(IndexEntry e) =>
         new(Ids.MessageId(e.Id, "reconciliation-index", e.Status.ToString()), Sink, JsonSerializer.Serialize(e, ReconciliationJson.Default.IndexEntry));
+}
+
+/// <summary>
+/// A payment in reconciliation terms: the status, amount and time the statement is compared with. The feed writes it,
+/// the index check and the run read the store through it, so the three never disagree.
+/// </summary>
+/// <remarks>
+/// <para>Where the payer set the amount, the bank lists the money that arrived, not the amount due, so the record is
+/// <see cref="Payment.AmountReceived"/>: an over-payment's excess is on the statement as part of the credit and again
+/// as the return of the <c>auto-over-</c> refund, whose own record matches that return.</para>
+/// <para>A payment that closed holding money is, on the statement, a credit and the return of its
+/// <c>auto-partial-</c> refund. Money did move in, so its record is succeeded for what was held, at the time it
+/// arrived; the store keeps it closed. One that closed holding nothing stays a closed record, never expected.</para>
+/// </remarks>
+public readonly record struct ReconciledPayment(TransactionStatus Status, Money Amount, DateTimeOffset Time)
+{
+    public static ReconciledPayment Of(Payment payment)
+    {
+        ArgumentNullException.ThrowIfNull(payment);
+        return payment switch
+        {
+            { Status: PaymentStatus.Succeeded } =>
+                new(TransactionStatus.Succeeded, payment.AmountReceived ?? payment.Amount, payment.SucceededAt ?? payment.UpdatedAt),
+            { Status: PaymentStatus.Closed, AmountReceived: { MinorUnits: > 0 } held } =>
+                new(TransactionStatus.Succeeded, held, payment.ReceivedAt ?? payment.UpdatedAt),
+            _ => new(
+                payment.Status switch
+                {
+                    PaymentStatus.Closed => TransactionStatus.Closed,
+                    PaymentStatus.Failed => TransactionStatus.Failed,
+                    _ => TransactionStatus.Processing,
+                },
+                payment.Amount,
+                payment.SucceededAt ?? payment.UpdatedAt),
+        };
+    }
 }

@@ -48,6 +48,9 @@ public enum TransactionStatus
 /// <param name="Status">The channel status mapped to ours by the channel's parser.</param>
 /// <param name="Time">When the channel says it happened (paid, or refunded).</param>
 /// <param name="PaymentId">For a refund line, the payment it refunds (the channel's merchant order number).</param>
+/// <param name="FoldedAmounts">For a line the channel's parser folded from several entries of one transaction (the
+/// credits a payer sent to one bank transfer reference that day), each entry's amount; null for a line of one entry.
+/// The channel charged its fee per entry, rounded each time, so the fee to expect is summed per entry.</param>
 public sealed record StatementLine(
     string Id,
     string? ChannelTransactionId,
@@ -57,7 +60,8 @@ public sealed record StatementLine(
     string ChannelStatus,
     TransactionStatus Status,
     DateTimeOffset Time,
-    string? PaymentId = null);
+    string? PaymentId = null,
+    IReadOnlyList<Money>? FoldedAmounts = null);
 
 /// <summary>A channel that publishes daily statements. Implemented once per channel folder in Payments.Channels;
 /// a new channel plugs into reconciliation with this alone.</summary>

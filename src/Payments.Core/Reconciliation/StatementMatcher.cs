@@ -381,7 +381,7 @@ public sealed class StatementMatcher
                     $"the channel says {line.Amount}; we have {record.Amount}");
             }
 
-            if (line.Fee is { } fee && ExpectedFee(record) is { } expected && fee != expected)
+            if (line.Fee is { } fee && ExpectedFee(line, record) is { } expected && fee != expected)
             {
                 return Differs(
                     DiscrepancyCategory.FeeMismatch,
@@ -394,8 +394,27 @@ public sealed class StatementMatcher
                 new(category, record.Id, line, record, Suspected: false, Occurrence: 1, detail);
         }
 
-        private Money? ExpectedFee(SystemRecord record) =>
-            record.Fee ?? _options.FeeRate?.For(record.Kind, record.Amount);
+        /// <remarks>Called once the amounts agree, so a folded line's entries add up to the record's amount.</remarks>
+        private Money? ExpectedFee(StatementLine line, SystemRecord record)
+        {
+            if (record.Fee is not null || _options.FeeRate is not { } rate)
+            {
+                return record.Fee;
+            }
+
+            if (line.FoldedAmounts is not { Count: > 0 } parts)
+            {
+                return rate.For(record.Kind, record.Amount);
+            }
+
+            long sum = 0;
+            foreach (var part in parts)
+            {
+                sum = checked(sum + rate.For(record.Kind, part).MinorUnits);
+            }
+
+            return new Money(sum, record.Amount.Currency);
+        }
 
         private static string Describe(TransactionKind kind) =>
             kind.ToString().ToLower(CultureInfo.InvariantCulture);

@@ -23,7 +23,9 @@ internal sealed record PaymentRecord(
     List<string>? RiskReasons = null,
     string? RoutingRule = null,
     List<string>? RoutingConsidered = null,
-    List<RoutingSkipRecord>? RoutingSkipped = null)
+    List<RoutingSkipRecord>? RoutingSkipped = null,
+    long? AmountReceived = null,
+    DateTimeOffset? ReceivedAt = null)
 {
     public static PaymentRecord From(Payment p) => new(
         1, p.Id, p.AppId, p.MerchantId, p.MerchantOrderNo, p.Amount.MinorUnits, p.Currency.Code, p.Channel, p.Method, p.Subject,
@@ -33,7 +35,8 @@ internal sealed record PaymentRecord(
         p.AttentionReason, p.TraceParent, p.AutoRefundedTransactions.Count == 0 ? null : [.. p.AutoRefundedTransactions],
         RiskAction: p.Risk is { } risk ? Core.Risk.RiskActionExtensions.ToWire(risk.Action) : null, RiskReasons: p.Risk is { } r ? [.. r.Reasons] : null,
         RoutingRule: p.Routing?.Rule, RoutingConsidered: p.Routing is { } routing ? [.. routing.Considered] : null,
-        RoutingSkipped: p.Routing is { } rs ? [.. rs.Skipped.Select(s => new RoutingSkipRecord(s.ChannelAccountId, s.Reason))] : null);
+        RoutingSkipped: p.Routing is { } rs ? [.. rs.Skipped.Select(s => new RoutingSkipRecord(s.ChannelAccountId, s.Reason))] : null,
+        AmountReceived: p.AmountReceived?.MinorUnits, ReceivedAt: p.ReceivedAt);
 
     public Payment ToDomain() => new()
     {
@@ -51,6 +54,7 @@ internal sealed record PaymentRecord(
         Risk = RiskAction is null ? null : new Core.Risk.RiskDecision(Core.Risk.RiskActionExtensions.FromWire(RiskAction), RiskReasons ?? []),
         Routing = RoutingRule is null ? null : new Core.Routing.RoutingDecision(
             ChannelAccountId, RoutingRule, RoutingConsidered ?? [], [.. (RoutingSkipped ?? []).Select(s => new Core.Routing.SkippedCandidate(s.ChannelAccountId, s.Reason))]),
+        AmountReceived = AmountReceived is { } received ? new Money(received, Core.Currency.Parse(Currency)) : null, ReceivedAt = ReceivedAt,
     };
 }
 

@@ -130,21 +130,15 @@ internal sealed class IndexCheck : IAsyncDisposable
             return $"the index has payment {entry.Id}; the store has no such payment";
         }
 
-        var status = payment.Status switch
-        {
-            PaymentStatus.Succeeded => TransactionStatus.Succeeded,
-            PaymentStatus.Failed => TransactionStatus.Failed,
-            PaymentStatus.Closed => TransactionStatus.Closed,
-            _ => TransactionStatus.Processing,
-        };
-        if (status != entry.Status)
+        var ours = ReconciledPayment.Of(payment);
+        if (ours.Status != entry.Status)
         {
             return $"the index has payment {entry.Id} {entry.Status}; the store has it {payment.Status.ToWire()}";
         }
 
-        if (entry.Amount != payment.Amount.MinorUnits || entry.Currency != payment.Currency.Code)
+        if (entry.Amount != ours.Amount.MinorUnits || entry.Currency != ours.Amount.Currency.Code)
         {
-            return $"the index has payment {entry.Id} for {entry.Amount} {entry.Currency}; the store has {payment.Amount}";
+            return $"the index has payment {entry.Id} for {entry.Amount} {entry.Currency}; the store has {ours.Amount}";
         }
 
         if (entry.ChannelAccountId != payment.ChannelAccountId)
@@ -152,8 +146,8 @@ internal sealed class IndexCheck : IAsyncDisposable
             return $"the index has payment {entry.Id} under {entry.ChannelAccountId}; the store has it under {payment.ChannelAccountId}";
         }
 
-        // Only a success time is final: a closed payment's UpdatedAt moves on when it is paid late and refunded.
-        return CompareDay(entry, payment.Status == PaymentStatus.Succeeded ? payment.SucceededAt : null);
+        // Only a time money moved is final: a closed payment's UpdatedAt moves on when it is paid late and refunded.
+        return CompareDay(entry, ours.Status == TransactionStatus.Succeeded ? ours.Time : null);
     }
 
     private string? Compare(IndexEntry entry, Refund? refund)

@@ -248,7 +248,7 @@ public sealed class RunReconciliationHandler(
         // The statement's word is not enough: the channel's own answer to a query decides, on the normal path.
         await query.QueryAsync(payment.Id, cancellationToken);
         var after = await lookup.GetPaymentAsync(payment.Id, cancellationToken);
-        if (after is { Status: PaymentStatus.Succeeded } && after.Amount == line.Amount)
+        if (after is { Status: PaymentStatus.Succeeded } && ReconciledPayment.Of(after).Amount == line.Amount)
         {
             logger.LogInformation("Reconciliation completed {PaymentId}: the statement showed it paid and the channel confirmed it", payment.Id);
             return (Mismatch(discrepancy, ours, $"we had it {was}; the statement shows it paid and a channel query confirmed it: completed through the normal path"),
@@ -434,19 +434,11 @@ public sealed class RunReconciliationHandler(
     private static bool IsOurId(string id, string prefix) =>
         id.StartsWith(prefix, StringComparison.Ordinal) && id.Length <= 64 && id.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
 
-    private static SystemRecord RecordOf(Payment payment) => new(
-        payment.Id,
-        TransactionKind.Payment,
-        payment.ChannelTransactionId,
-        payment.Amount,
-        payment.Status switch
-        {
-            PaymentStatus.Succeeded => TransactionStatus.Succeeded,
-            PaymentStatus.Failed => TransactionStatus.Failed,
-            PaymentStatus.Closed => TransactionStatus.Closed,
-            _ => TransactionStatus.Processing,
-        },
-        payment.SucceededAt ?? payment.UpdatedAt);
+    private static SystemRecord RecordOf(Payment payment)
+    {
+        var record = ReconciledPayment.Of(payment);
+        return new(payment.Id, TransactionKind.Payment, payment.ChannelTransactionId, record.Amount, record.Status, record.Time);
+    }
 
     private static SystemRecord RecordOf(Refund refund) => new(
         refund.Id,
