@@ -34,7 +34,7 @@ public class ReconciliationTriggerTests(ApiFactory api) : IClassFixture<ApiFacto
     {
         await SaveAccountAsync("ca_trig_wx", "wechatpay");
         await SaveAccountAsync("ca_trig_ali", "alipay");
-        await SaveAccountAsync("ca_trig_transfer", "transfer");
+        await SaveAccountAsync("ca_trig_balance", "balance"); // no adapter, so no statements
         var yesterday = BusinessCalendar.DayOf(DateTimeOffset.UtcNow, BusinessCalendar.ChinaStandardTime).AddDays(-1);
 
         var (status, answer) = await PostAsync("ReconciliationSchedule", TimerPayload);
