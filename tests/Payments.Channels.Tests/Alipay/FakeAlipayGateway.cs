@@ -1,15 +1,8 @@
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
+using Payments.Channels.Tests.Support;
 
 namespace Payments.Channels.Tests.Alipay;
 
@@ -39,40 +32,17 @@ internal sealed record GatewayRequest(string Method, string Path, string Content
 /// <summary>
 /// The Alipay gateway on a real Kestrel port on loopback. It checks each request's RSA2 signature
 /// with the application public key, by rules written independently of the channel's signer, and
-/// signs answers with the test Alipay key over the node text exactly as sent.
+/// signs answers with the test Alipay key over the node text exactly as sent. Its endpoint is the
+/// base URL without a path: the channel appends gateway.do.
 /// </summary>
-internal sealed class FakeAlipayGateway : IAsyncDisposable
+internal sealed class FakeAlipayGateway() : LoopbackFake<GatewayRequest, GatewayAnswer>(new GatewayAnswer("", HttpStatus: 500))
 {
-    private readonly WebApplication _app;
-    private readonly ConcurrentQueue<GatewayRequest> _requests = new();
-    private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    private FakeAlipayGateway(WebApplication app) => _app = app;
-
-    /// <summary>The server's base URL, without a path: the channel appends gateway.do.</summary>
-    public Uri Endpoint { get; private set; } = null!;
-
-    public Func<GatewayRequest, GatewayAnswer> Respond { get; set; } = _ => new GatewayAnswer("", HttpStatus: 500);
-
-    public IReadOnlyCollection<GatewayRequest> Requests => _requests;
-
     /// <summary>What <c>GET /bill.zip</c> serves: the bill download, which needs no credentials.</summary>
     public byte[]? BillZip { get; set; }
 
     public int BillDownloads { get; private set; }
 
-    public static async Task<FakeAlipayGateway> StartAsync()
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        var server = new FakeAlipayGateway(app);
-        app.Run(server.HandleAsync);
-        await app.StartAsync();
-        server.Endpoint = new Uri(app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single());
-        return server;
-    }
+    public static Task<FakeAlipayGateway> StartAsync() => ListenAsync(new FakeAlipayGateway());
 
     /// <summary>Checks a signed parameter set, such as a page-payment link's query, as the gateway would.</summary>
     public static string? CheckSignature(IReadOnlyDictionary<string, string> parameters)
@@ -90,14 +60,7 @@ internal sealed class FakeAlipayGateway : IAsyncDisposable
         return verifies ? null : "request signature does not verify with the application public key";
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        _release.TrySetResult();
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-    }
-
-    private async Task HandleAsync(HttpContext context)
+    protected override async Task HandleAsync(HttpContext context)
     {
         if (context.Request.Path == "/bill.zip")
         {
@@ -111,29 +74,14 @@ internal sealed class FakeAlipayGateway : IAsyncDisposable
             return;
         }
 
-        string body;
-        using (var reader = new StreamReader(context.Request.Body, Encoding.UTF8))
-        {
-            body = await reader.ReadToEndAsync(context.RequestAborted);
-        }
-
+        string body = await LoopbackServer.ReadBodyAsync(context);
         var parameters = QueryHelpers.ParseQuery(body).ToDictionary(p => p.Key, p => p.Value.ToString(), StringComparer.Ordinal);
         var recorded = new GatewayRequest(
             context.Request.Method, context.Request.Path, context.Request.ContentType ?? "", parameters, CheckSignature(parameters));
-        _requests.Enqueue(recorded);
-
-        var answer = Respond(recorded);
+        var answer = Record(recorded);
         if (answer.HttpStatus == 0)
         {
-            try
-            {
-                await _release.Task.WaitAsync(context.RequestAborted);
-            }
-            catch (OperationCanceledException)
-            {
-                // The client gave up, which is what the test is waiting for.
-            }
-
+            await NeverAnswerAsync(context);
             return;
         }
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Payments.Channels.Tests.Support;
 using Payments.Channels.Transfer;
 using Payments.Core;
 using Payments.Core.Channels;
@@ -18,7 +19,7 @@ public sealed class TransferChannelHttpTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _bank = await FakeTransferBank.StartAsync();
-        _channel = new TransferChannel(new HttpClient { Timeout = TimeSpan.FromSeconds(1) }, new FixedClock(Now));
+        _channel = new TransferChannel(new HttpClient { Timeout = TimeSpan.FromSeconds(1) }, new FixedTimeProvider(Now));
         _account = TransferTestData.Account(_bank.Endpoint);
     }
 
@@ -184,10 +185,5 @@ public sealed class TransferChannelHttpTests : IAsyncLifetime
 
         _bank.Respond = _ => new BankAnswer(401, """{"code":"UNAUTHORIZED"}""");
         Assert.IsType<ChannelResult<Stream>.Rejected>(await _channel.DownloadStatementAsync(_account, day, CancellationToken.None));
-    }
-
-    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
     }
 }

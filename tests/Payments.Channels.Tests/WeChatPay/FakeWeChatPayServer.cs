@@ -1,15 +1,9 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
+using Payments.Channels.Tests.Support;
 
 namespace Payments.Channels.Tests.WeChatPay;
 
@@ -50,95 +44,58 @@ internal sealed record RecordedRequest(
 /// merchant public key, written independently of the channel's signer, and answers signed with the
 /// platform key.
 /// </summary>
-internal sealed class FakeWeChatPayServer : IAsyncDisposable
+internal sealed class FakeWeChatPayServer() : LoopbackFake<RecordedRequest, FakeAnswer>(new FakeAnswer(500, ""))
 {
-    private readonly WebApplication _app;
-    private readonly ConcurrentQueue<RecordedRequest> _requests = new();
     private readonly TaskCompletionSource _requestArrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly RSA _merchantPublicKey = RSA.Create();
-
-    private FakeWeChatPayServer(WebApplication app)
-    {
-        _app = app;
-        _merchantPublicKey.ImportFromPem(WeChatPayTestData.MerchantPublicKeyPem);
-    }
-
-    public Uri Endpoint { get; private set; } = null!;
-
-    public Func<RecordedRequest, FakeAnswer> Respond { get; set; } = _ => new FakeAnswer(500, "");
-
-    public IReadOnlyCollection<RecordedRequest> Requests => _requests;
 
     /// <summary>Completes when the first request has been read, for tests that act while a call is in flight.</summary>
     public Task RequestArrived => _requestArrived.Task;
 
-    public static async Task<FakeWeChatPayServer> StartAsync()
+    public static Task<FakeWeChatPayServer> StartAsync() => ListenAsync(new FakeWeChatPayServer());
+
+    /// <summary>What is wrong with a request's Authorization, checked against the merchant public key; null when it verifies.</summary>
+    public static string? CheckAuthorization(string method, string target, string body, string authorization, out Dictionary<string, string> fields)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        var server = new FakeWeChatPayServer(app);
-        app.Run(server.HandleAsync);
-        await app.StartAsync();
-        string address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
-        server.Endpoint = new Uri(address);
-        return server;
+        fields = ParseAuthorization(authorization, out string? problem);
+        return problem ?? CheckSignature(method, target, body, fields);
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Signs an answer with the platform key in the Wechatpay-* headers, as WeChat Pay does.</summary>
+    public static void SignAnswer(IHeaderDictionary headers, string signedBody, DateTimeOffset at, string serial = WeChatPayTestData.PlatformSerialNo)
     {
-        _release.TrySetResult();
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-        _merchantPublicKey.Dispose();
+        string timestamp = at.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        string nonce = Guid.NewGuid().ToString("N");
+        headers["Wechatpay-Timestamp"] = timestamp;
+        headers["Wechatpay-Nonce"] = nonce;
+        headers["Wechatpay-Serial"] = serial;
+        headers["Wechatpay-Signature"] = WeChatPayTestData.SignAsPlatform(timestamp, nonce, signedBody);
     }
 
-    private async Task HandleAsync(HttpContext context)
+    protected override async Task HandleAsync(HttpContext context)
     {
-        string body;
-        using (var reader = new StreamReader(context.Request.Body, Encoding.UTF8))
-        {
-            body = await reader.ReadToEndAsync(context.RequestAborted);
-        }
+        string body = await LoopbackServer.ReadBodyAsync(context);
 
         // The raw target, not the decoded path: the signature covers the bytes on the wire.
         string target = context.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget;
         var headers = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
-        var fields = ParseAuthorization(context.Request.Headers.Authorization.ToString(), out string? problem);
-        problem ??= CheckSignature(context.Request.Method, target, body, fields);
+        string? problem = CheckAuthorization(context.Request.Method, target, body, context.Request.Headers.Authorization.ToString(), out var fields);
         var recorded = new RecordedRequest(context.Request.Method, target, body, headers, fields, problem);
-        _requests.Enqueue(recorded);
+        var answer = Record(recorded);
         _requestArrived.TrySetResult();
-
-        var answer = Respond(recorded);
         if (answer.Hangs)
         {
-            try
-            {
-                await _release.Task.WaitAsync(context.RequestAborted);
-            }
-            catch (OperationCanceledException)
-            {
-                // The client gave up, which is what the test is waiting for.
-            }
-
+            await NeverAnswerAsync(context);
             return;
         }
 
         context.Response.StatusCode = answer.StatusCode;
         if (answer.Signing != AnswerSigning.Unsigned)
         {
-            string timestamp = DateTimeOffset.UtcNow.Add(answer.TimestampShift).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-            string nonce = Guid.NewGuid().ToString("N");
-            string signedBody = answer.Signing == AnswerSigning.SignedOverAnotherBody ? answer.Body + " " : answer.Body;
-            context.Response.Headers["Wechatpay-Timestamp"] = timestamp;
-            context.Response.Headers["Wechatpay-Nonce"] = nonce;
-            context.Response.Headers["Wechatpay-Serial"] = answer.Signing == AnswerSigning.SignedWithAnotherSerial
-                ? "1111111111111111111111111111111111111111"
-                : WeChatPayTestData.PlatformSerialNo;
-            context.Response.Headers["Wechatpay-Signature"] = WeChatPayTestData.SignAsPlatform(timestamp, nonce, signedBody);
+            SignAnswer(
+                context.Response.Headers,
+                answer.Signing == AnswerSigning.SignedOverAnotherBody ? answer.Body + " " : answer.Body,
+                DateTimeOffset.UtcNow.Add(answer.TimestampShift),
+                answer.Signing == AnswerSigning.SignedWithAnotherSerial ? "1111111111111111111111111111111111111111" : WeChatPayTestData.PlatformSerialNo);
         }
 
         if (answer.Body.Length > 0)
@@ -174,7 +131,7 @@ internal sealed class FakeWeChatPayServer : IAsyncDisposable
         return fields;
     }
 
-    private string? CheckSignature(string method, string target, string body, Dictionary<string, string> fields)
+    private static string? CheckSignature(string method, string target, string body, Dictionary<string, string> fields)
     {
         foreach (string name in new[] { "mchid", "nonce_str", "timestamp", "serial_no", "signature" })
         {
@@ -190,7 +147,9 @@ internal sealed class FakeWeChatPayServer : IAsyncDisposable
         }
 
         string message = method + "\n" + target + "\n" + fields["timestamp"] + "\n" + fields["nonce_str"] + "\n" + body + "\n";
-        bool verifies = _merchantPublicKey.VerifyData(
+        using var merchantPublicKey = RSA.Create();
+        merchantPublicKey.ImportFromPem(WeChatPayTestData.MerchantPublicKeyPem);
+        bool verifies = merchantPublicKey.VerifyData(
             Encoding.UTF8.GetBytes(message),
             Convert.FromBase64String(fields["signature"]),
             HashAlgorithmName.SHA256,

@@ -1,11 +1,12 @@
 using System.Text.Json;
+using Payments.Channels.Tests.Support;
 using Payments.Channels.WeChatPay;
 using Payments.Core;
 using Payments.Core.Channels;
 
 namespace Payments.Channels.Tests.WeChatPay;
 
-public class WeChatPayChannelHttpTests : IAsyncLifetime
+public partial class WeChatPayChannelHttpTests : IAsyncLifetime
 {
     private const string CodeUrl = "weixin://wxpay/bizpayurl?pr=p4lpSuKzz";
 
@@ -17,7 +18,7 @@ public class WeChatPayChannelHttpTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _server = await FakeWeChatPayServer.StartAsync();
-        _httpClient = NewHttpClient(TimeSpan.FromSeconds(30));
+        _httpClient = LoopbackServer.NewClient(TimeSpan.FromSeconds(30));
         _channel = new WeChatPayChannel(_httpClient, TimeProvider.System);
         _account = WeChatPayTestData.Account(_server.Endpoint);
     }
@@ -178,7 +179,7 @@ public class WeChatPayChannelHttpTests : IAsyncLifetime
     public async Task AServerThatNeverAnswersWithinTheClientTimeoutIsUnknown()
     {
         _server.Respond = _ => FakeAnswer.Hang;
-        using var impatientClient = NewHttpClient(TimeSpan.FromMilliseconds(300));
+        using var impatientClient = LoopbackServer.NewClient(TimeSpan.FromMilliseconds(300));
         var channel = new WeChatPayChannel(impatientClient, TimeProvider.System);
 
         var result = await channel.CreateAsync(_account, CreateRequest("pay_1", 100), CancellationToken.None);
@@ -295,8 +296,4 @@ public class WeChatPayChannelHttpTests : IAsyncLifetime
         new DateTimeOffset(2026, 11, 24, 2, 0, 0, TimeSpan.Zero),
         new Uri("https://pay.example.com/notify/wechatpay"),
         "203.0.113.7");
-
-    // No proxy: the fake lives on loopback and an inherited proxy setting must not reroute it.
-    private static HttpClient NewHttpClient(TimeSpan timeout) =>
-        new(new SocketsHttpHandler { UseProxy = false }) { Timeout = timeout };
 }

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Payments.Channels.Tests.Support;
 using Payments.Channels.WeChatPay;
 using Payments.Core;
 using Payments.Core.Channels;

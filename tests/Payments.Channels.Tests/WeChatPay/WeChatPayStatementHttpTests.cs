@@ -1,16 +1,10 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
+using Payments.Channels.Tests.Support;
 using Payments.Channels.WeChatPay;
 using Payments.Core.Channels;
 using Payments.Core.Reconciliation;
@@ -28,8 +22,7 @@ public class WeChatPayStatementHttpTests : IAsyncLifetime
         WeChatPayTradeBillTests.SummaryHeader,
         WeChatPayTradeBillTests.Summary);
 
-    private WebApplication _app = null!;
-    private Uri _endpoint = null!;
+    private LoopbackServer _server = null!;
     private HttpClient _httpClient = null!;
     private WeChatPayChannel _channel = null!;
     private ChannelAccount _account = null!;
@@ -43,24 +36,17 @@ public class WeChatPayStatementHttpTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        _app = builder.Build();
-        _app.Run(HandleAsync);
-        await _app.StartAsync();
-        _endpoint = new Uri(_app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single());
-        _httpClient = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(30) };
+        _server = await LoopbackServer.StartAsync(HandleAsync);
+        _httpClient = LoopbackServer.NewClient(TimeSpan.FromSeconds(30));
         _channel = new WeChatPayChannel(_httpClient, TimeProvider.System);
-        _account = WeChatPayTestData.Account(_endpoint);
+        _account = WeChatPayTestData.Account(_server.Endpoint);
         ServeBill(SampleBill);
     }
 
     public async Task DisposeAsync()
     {
         _httpClient.Dispose();
-        await _app.StopAsync();
-        await _app.DisposeAsync();
+        await _server.DisposeAsync();
     }
 
     [Fact]
@@ -117,7 +103,7 @@ public class WeChatPayStatementHttpTests : IAsyncLifetime
     public async Task ADownloadUrlOnAnotherHostIsNeverCalledWithOurSignature()
     {
         string hash = Convert.ToHexStringLower(SHA1.HashData(Encoding.UTF8.GetBytes(SampleBill)));
-        _billAnswer = _ => (200, $$"""{"hash_type":"SHA1","hash_value":"{{hash}}","download_url":"http://127.0.0.2:{{_endpoint.Port}}/v3/billdownload/file?token=t0k3n"}""", true);
+        _billAnswer = _ => (200, $$"""{"hash_type":"SHA1","hash_value":"{{hash}}","download_url":"http://127.0.0.2:{{_server.Endpoint.Port}}/v3/billdownload/file?token=t0k3n"}""", true);
 
         var result = await _channel.DownloadStatementAsync(_account, Date, CancellationToken.None);
 
@@ -182,13 +168,14 @@ public class WeChatPayStatementHttpTests : IAsyncLifetime
         }
 
         hash ??= Convert.ToHexStringLower(SHA1.HashData(raw));
-        _billAnswer = _ => (200, $$"""{"hash_type":"SHA1","hash_value":"{{hash.ToUpperInvariant()}}","download_url":"{{_endpoint.AbsoluteUri}}v3/billdownload/file?token=t0k3n"}""", true);
+        _billAnswer = _ => (200, $$"""{"hash_type":"SHA1","hash_value":"{{hash.ToUpperInvariant()}}","download_url":"{{_server.Endpoint.AbsoluteUri}}v3/billdownload/file?token=t0k3n"}""", true);
     }
 
     private async Task HandleAsync(HttpContext context)
     {
         string target = context.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget;
-        _requests.Enqueue((target, Verifies(context.Request.Method, target, context.Request.Headers.Authorization.ToString())));
+        string authorization = context.Request.Headers.Authorization.ToString();
+        _requests.Enqueue((target, FakeWeChatPayServer.CheckAuthorization(context.Request.Method, target, "", authorization, out _) is null));
 
         if (context.Request.Path == "/v3/billdownload/file")
         {
@@ -198,43 +185,14 @@ public class WeChatPayStatementHttpTests : IAsyncLifetime
             return;
         }
 
-        var (status, body, signed) = _billAnswer(new Uri(_endpoint, target));
+        var (status, body, signed) = _billAnswer(new Uri(_server.Endpoint, target));
         context.Response.StatusCode = status;
         if (signed)
         {
-            string timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-            string nonce = Guid.NewGuid().ToString("N");
-            context.Response.Headers["Wechatpay-Timestamp"] = timestamp;
-            context.Response.Headers["Wechatpay-Nonce"] = nonce;
-            context.Response.Headers["Wechatpay-Serial"] = WeChatPayTestData.PlatformSerialNo;
-            context.Response.Headers["Wechatpay-Signature"] = WeChatPayTestData.SignAsPlatform(timestamp, nonce, body);
+            FakeWeChatPayServer.SignAnswer(context.Response.Headers, body, DateTimeOffset.UtcNow);
         }
 
         context.Response.ContentType = "application/json";
         await context.Response.WriteAsync(body, context.RequestAborted);
-    }
-
-    /// <summary>Checks a GET's Authorization against the merchant public key, independently of the channel's signer.</summary>
-    private static bool Verifies(string method, string target, string authorization)
-    {
-        const string Scheme = "WECHATPAY2-SHA256-RSA2048 ";
-        if (!authorization.StartsWith(Scheme, StringComparison.Ordinal))
-        {
-            return false;
-        }
-
-        var fields = authorization[Scheme.Length..].Split(',')
-            .Select(pair => pair.Split('=', 2))
-            .ToDictionary(pair => pair[0], pair => pair[1].Trim('"'), StringComparer.Ordinal);
-        if (fields.GetValueOrDefault("mchid") != WeChatPayTestData.MchId)
-        {
-            return false;
-        }
-
-        string message = method + "\n" + target + "\n" + fields["timestamp"] + "\n" + fields["nonce_str"] + "\n" + "\n";
-        using var publicKey = RSA.Create();
-        publicKey.ImportFromPem(WeChatPayTestData.MerchantPublicKeyPem);
-        return publicKey.VerifyData(
-            Encoding.UTF8.GetBytes(message), Convert.FromBase64String(fields["signature"]), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
     }
 }

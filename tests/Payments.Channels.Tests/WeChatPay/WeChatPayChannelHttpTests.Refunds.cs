@@ -1,32 +1,15 @@
 using System.Text;
 using System.Text.Json;
+using Payments.Channels.Tests.Support;
 using Payments.Channels.WeChatPay;
 using Payments.Core;
 using Payments.Core.Channels;
 
 namespace Payments.Channels.Tests.WeChatPay;
 
-public class WeChatPayRefundHttpTests : IAsyncLifetime
+/// <summary>Refunds and refund queries, against the same fake and channel as the payment calls.</summary>
+public partial class WeChatPayChannelHttpTests
 {
-    private FakeWeChatPayServer _server = null!;
-    private HttpClient _httpClient = null!;
-    private WeChatPayChannel _channel = null!;
-    private ChannelAccount _account = null!;
-
-    public async Task InitializeAsync()
-    {
-        _server = await FakeWeChatPayServer.StartAsync();
-        _httpClient = NewHttpClient(TimeSpan.FromSeconds(30));
-        _channel = new WeChatPayChannel(_httpClient, TimeProvider.System);
-        _account = WeChatPayTestData.Account(_server.Endpoint);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _httpClient.Dispose();
-        await _server.DisposeAsync();
-    }
-
     [Fact]
     public async Task RefundPostsASignedDomesticRefundNamedByOurIdsAndReadsTheProcessingAnswer()
     {
@@ -123,7 +106,7 @@ public class WeChatPayRefundHttpTests : IAsyncLifetime
     public async Task ARefundThatTimesOutIsUnknown()
     {
         _server.Respond = _ => FakeAnswer.Hang;
-        using var impatientClient = NewHttpClient(TimeSpan.FromMilliseconds(300));
+        using var impatientClient = LoopbackServer.NewClient(TimeSpan.FromMilliseconds(300));
         var channel = new WeChatPayChannel(impatientClient, TimeProvider.System);
 
         var result = await channel.RefundAsync(_account, RefundRequest("pay_1", "ref_1", 500, 1999), CancellationToken.None);
@@ -230,8 +213,4 @@ public class WeChatPayRefundHttpTests : IAsyncLifetime
         new Money(total, Currency.CNY),
         "Damaged in transit",
         new Uri("https://pay.example.com/notify/wechatpay"));
-
-    // No proxy: the fake lives on loopback and an inherited proxy setting must not reroute it.
-    private static HttpClient NewHttpClient(TimeSpan timeout) =>
-        new(new SocketsHttpHandler { UseProxy = false }) { Timeout = timeout };
 }
