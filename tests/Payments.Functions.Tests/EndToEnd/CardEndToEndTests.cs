@@ -19,33 +19,14 @@ public sealed class CardEndToEndTests(EndToEndFixture fx) : IAsyncLifetime
     private const string ChallengeCode = "123456";
     private static readonly TimeSpan Within = TimeSpan.FromSeconds(30);
 
+    private Storefront Shop => fx.StorefrontWithin(Within);
+
     public Task InitializeAsync() => fx.ClearFaultsAsync();
 
     public Task DisposeAsync() => fx.ClearFaultsAsync();
 
-    private async Task<string> CreateAsync(long amount = 1999, int? expiresInSeconds = null)
-    {
-        string expiry = expiresInSeconds is null ? "" : $",\"expiresInSeconds\":{expiresInSeconds}";
-        string orderNo = "CARD-" + Guid.NewGuid().ToString("N")[..16];
-        var response = await fx.Client.PostAsync("/api/v1/payments",
-            $$"""{"merchantOrderNo":"{{orderNo}}","amount":{{amount}},"currency":"EUR","channel":"card","method":"page","subject":"Card E2E {{orderNo}}"{{expiry}}}""");
-        Assert.True(response.StatusCode is HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
-        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
-    }
-
-    private async Task<JsonElement> GetAsync(string id, int waitForSeconds = 0)
-    {
-        var response = await fx.Client.GetAsync($"/api/v1/payments/{id}" + (waitForSeconds > 0 ? $"?waitForSeconds={waitForSeconds}" : ""));
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
-    }
-
-    private async Task<JsonElement> WaitForStatusAsync(string id, string status) =>
-        await Eventually.ValueAsync(() => GetAsync(id, waitForSeconds: 2), p => p.GetProperty("status").GetString() == status,
-            Within, $"{id} to be {status} ({fx.Functions.Tail(15)})");
-
-    private async Task<string> PageUrlAsync(string id) =>
-        (await WaitForStatusAsync(id, "pending")).GetProperty("nextAction").GetProperty("url").GetString()!;
+    private Task<string> CreateAsync(long amount = 1999, int? expiresInSeconds = null) =>
+        Shop.CreatePaymentAsync("card", "page", amount, "CARD-", "Card E2E", expiresInSeconds, currency: "EUR");
 
     /// <summary>What the payer's browser does on the acquirer's page: enter the card, then the bank's code.</summary>
     private async Task<JsonElement> PayAsync(string pageUrl, string cardNumber, string? code = ChallengeCode)
@@ -63,90 +44,64 @@ public sealed class CardEndToEndTests(EndToEndFixture fx) : IAsyncLifetime
         return JsonDocument.Parse(await challenged.Content.ReadAsStringAsync()).RootElement;
     }
 
-    private async Task<JsonElement?> SandboxSessionAsync(string paymentId)
-    {
-        var response = await fx.Http.GetAsync(new Uri(fx.SandboxUrl, $"sandbox/card/sessions/{paymentId}"));
-        return response.IsSuccessStatusCode ? JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement : null;
-    }
-
-    private List<ReceivedHook> HooksFor(string subjectId) =>
-        fx.Receiver.Received.Where(h => h.Body.Contains(subjectId, StringComparison.Ordinal)).ToList();
-
-    private static string EventType(ReceivedHook hook) => JsonDocument.Parse(hook.Body).RootElement.GetProperty("type").GetString()!;
-
-    private Task<List<TableEntity>> RowsAsync(string paymentId) =>
-        fx.Clients.Payments.QueryAsync<TableEntity>(e => e.PartitionKey == paymentId).ToListAsync().AsTask();
-
-    private async Task<string> RefundAsync(string id, string merchantRefundNo, long amount)
-    {
-        var response = await fx.Client.PostAsync($"/api/v1/payments/{id}/refunds", $$"""{"merchantRefundNo":"{{merchantRefundNo}}","amount":{{amount}}}""");
-        Assert.True(response.StatusCode is HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
-        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
-    }
-
-    private async Task<JsonElement> WaitForRefundAsync(string refundId, string status) =>
-        await Eventually.ValueAsync(
-            async () => JsonDocument.Parse(await (await fx.Client.GetAsync($"/api/v1/refunds/{refundId}")).Content.ReadAsStringAsync()).RootElement,
-            r => r.TryGetProperty("status", out var s) && s.GetString() == status,
-            Within,
-            $"{refundId} to be {status} ({fx.Functions.Tail(10)})");
+    private Task<JsonElement?> SandboxSessionAsync(string paymentId) => fx.SandboxStateAsync($"sandbox/card/sessions/{paymentId}");
 
     [Fact]
     public async Task ACardPaymentPassesTheChallengeAndSucceedsFromTheSignedWebhook()
     {
         string id = await CreateAsync(amount: 1999);
-        var nextAction = (await WaitForStatusAsync(id, "pending")).GetProperty("nextAction");
+        var nextAction = (await Shop.WaitForStatusAsync(id, "pending")).GetProperty("nextAction");
         Assert.Equal("redirect", nextAction.GetProperty("type").GetString());
         string url = nextAction.GetProperty("url").GetString()!;
         Assert.StartsWith(new Uri(fx.SandboxUrl, "card/pay/").ToString(), url, StringComparison.Ordinal);
         Assert.Contains("EUR 19.99", await fx.Http.GetStringAsync(url), StringComparison.Ordinal);
 
         Assert.Equal("authorised", (await PayAsync(url, ApprovedCard)).GetProperty("status").GetString());
-        var paid = await WaitForStatusAsync(id, "succeeded");
+        var paid = await Shop.WaitForStatusAsync(id, "succeeded");
 
         Assert.StartsWith("PSP", paid.GetProperty("channelTransactionId").GetString(), StringComparison.Ordinal);
         Assert.Equal(1999, paid.GetProperty("amount").GetInt64());
-        var hook = await Eventually.ValueAsync(() => Task.FromResult(HooksFor(id).FirstOrDefault(h => EventType(h) == "payment.succeeded")), h => h is not null, Within, "the payment.succeeded webhook");
-        Assert.True(DemoWebhookInbox.Verify(hook!.Signature, hook.Body, [fx.App.WebhookSecret], DateTimeOffset.UtcNow), "webhook signature must verify with the app's webhook secret");
+        var hook = await Shop.WaitForHookAsync(id, "payment.succeeded");
+        Assert.True(DemoWebhookInbox.Verify(hook.Signature, hook.Body, [fx.App.WebhookSecret], DateTimeOffset.UtcNow), "webhook signature must verify with the app's webhook secret");
 
         // We answered the acquirer's way ("[accepted]") at once, so it never retried.
         var session = await Eventually.ValueAsync(() => SandboxSessionAsync(id), s => s!.Value.GetProperty("notifications")[0].GetProperty("acknowledged").GetBoolean(), Within, "the acknowledged webhook");
         Assert.Equal(1, session!.Value.GetProperty("notifications")[0].GetProperty("attempts").GetInt32());
-        Assert.Single(await RowsAsync(id), r => r.RowKey.StartsWith("inbox|", StringComparison.Ordinal));
+        Assert.Single(await fx.RowsAsync(id), r => r.RowKey.StartsWith("inbox|", StringComparison.Ordinal));
     }
 
     [Fact]
     public async Task ADeclinedCardFailsThePaymentAndTheMerchantHearsOfIt()
     {
         string id = await CreateAsync();
-        var answer = await PayAsync(await PageUrlAsync(id), DeclinedCard);
+        var answer = await PayAsync(await Shop.PayerUrlAsync(id), DeclinedCard);
         Assert.Equal("refused", answer.GetProperty("status").GetString());
 
-        await WaitForStatusAsync(id, "failed");
-        await Eventually.TrueAsync(() => Task.FromResult(HooksFor(id).Any(h => EventType(h) == "payment.failed")), Within, "payment.failed webhook");
-        Assert.DoesNotContain(HooksFor(id), h => EventType(h) == "payment.succeeded");
+        await Shop.WaitForStatusAsync(id, "failed");
+        await Shop.WaitForHookAsync(id, "payment.failed");
+        Assert.DoesNotContain(Shop.HooksFor(id), h => h.Type == "payment.succeeded");
     }
 
     [Fact]
     public async Task AnExpiredSessionClosesThePaymentAndItsPageNoLongerTakesACard()
     {
         string id = await CreateAsync(expiresInSeconds: 3);
-        string url = await PageUrlAsync(id);
+        string url = await Shop.PayerUrlAsync(id);
 
-        await WaitForStatusAsync(id, "closed");
+        await Shop.WaitForStatusAsync(id, "closed");
 
         var late = await fx.Http.PostAsJsonAsync(url, new { cardNumber = ApprovedCard, expiry = "12/39", cvc = "737" });
         Assert.Equal(HttpStatusCode.Conflict, late.StatusCode);
         Assert.Equal("expired", (await SandboxSessionAsync(id))!.Value.GetProperty("status").GetString());
-        Assert.Equal("closed", (await GetAsync(id)).GetProperty("status").GetString());
-        await Eventually.TrueAsync(() => Task.FromResult(HooksFor(id).Any(h => EventType(h) == "payment.closed")), Within, "payment.closed webhook");
+        Assert.Equal("closed", (await Shop.PaymentAsync(id)).GetProperty("status").GetString());
+        await Shop.WaitForHookAsync(id, "payment.closed");
     }
 
     [Fact]
     public async Task CallbacksWithABadSignatureAreRefusedAndChangeNothing()
     {
         string id = await CreateAsync();
-        var before = await WaitForStatusAsync(id, "pending");
+        var before = await Shop.WaitForStatusAsync(id, "pending");
         var account = await fx.ChannelAccountAsync(fx.App.CardChannelAccountId);
         string body = $$"""{"notificationId":"forged-{{Guid.NewGuid():N}}","eventCode":"AUTHORISATION","success":true,"merchantAccount":"{{account.Credential("merchantAccount")}}","merchantReference":"{{id}}","pspReference":"PSPFORGED","amount":{"value":1999,"currency":"EUR"},"eventDate":"2026-11-24T10:01:02+00:00"}""";
         string otherKey = RandomNumberGenerator.GetHexString(64);
@@ -166,59 +121,43 @@ public sealed class CardEndToEndTests(EndToEndFixture fx) : IAsyncLifetime
             Assert.Equal(HttpStatusCode.Unauthorized, (await fx.Http.SendAsync(request)).StatusCode);
         }
 
-        var after = await GetAsync(id);
-        Assert.Equal(before.GetProperty("updatedAt").GetString(), after.GetProperty("updatedAt").GetString());
-        Assert.Equal("pending", after.GetProperty("status").GetString());
-        Assert.DoesNotContain(await RowsAsync(id), r => r.RowKey.StartsWith("inbox|", StringComparison.Ordinal));
+        await fx.AssertUntouchedAsync(Shop, before);
     }
 
     [Fact]
     public async Task DuplicateWebhooksWithOneNotificationIdAreHarmless()
     {
-        (await fx.Http.PostAsJsonAsync(new Uri(fx.SandboxUrl, "sandbox/faults"), new { channel = "card", operation = "notify", mode = "duplicate", count = 1, delayMs = 0 })).EnsureSuccessStatusCode();
+        await fx.FaultAsync("notify", "duplicate", channel: "card");
         string id = await CreateAsync();
-        await PayAsync(await PageUrlAsync(id), ApprovedCard);
-        var paid = await WaitForStatusAsync(id, "succeeded");
+        await PayAsync(await Shop.PayerUrlAsync(id), ApprovedCard);
+        var paid = await Shop.WaitForStatusAsync(id, "succeeded");
 
         var session = await Eventually.ValueAsync(() => SandboxSessionAsync(id), s => s!.Value.GetProperty("notifications")[0].GetProperty("acknowledged").GetBoolean(), Within, "the acknowledged webhook");
         Assert.True(session!.Value.GetProperty("notifications")[0].GetProperty("deliveries").GetInt32() >= 2, "the sandbox should have sent the webhook twice");
-        var rows = await RowsAsync(id);
-        Assert.Single(rows, r => r.RowKey.StartsWith("inbox|", StringComparison.Ordinal));
-        Assert.Single(rows, r => r.RowKey.StartsWith("event|", StringComparison.Ordinal) && r.RowKey.Contains(Core.Ids.EventId(id, "payment.succeeded"), StringComparison.Ordinal));
-        Assert.Equal(paid.GetProperty("channelTransactionId").GetString(), (await GetAsync(id)).GetProperty("channelTransactionId").GetString());
+        await fx.AssertSuccessStoredOnceAsync(id);
+        Assert.Equal(paid.GetProperty("channelTransactionId").GetString(), (await Shop.PaymentAsync(id)).GetProperty("channelTransactionId").GetString());
     }
 
     [Fact]
     public async Task PartialRefundsSucceedAndTheSettlementReportListsThePaymentAndBothRefunds()
     {
         string id = await CreateAsync(amount: 1000);
-        await PayAsync(await PageUrlAsync(id), "5555555555554444");
-        await WaitForStatusAsync(id, "succeeded");
+        await PayAsync(await Shop.PayerUrlAsync(id), "5555555555554444");
+        await Shop.WaitForStatusAsync(id, "succeeded");
 
-        string first = await RefundAsync(id, "R-1", 300);
-        await WaitForRefundAsync(first, "succeeded");
-        string rest = await RefundAsync(id, "R-2", 700);
-        await WaitForRefundAsync(rest, "succeeded");
+        string first = await Shop.RefundAsync(id, "R-1", 300);
+        await Shop.WaitForRefundAsync(first, "succeeded");
+        string rest = await Shop.RefundAsync(id, "R-2", 700);
+        await Shop.WaitForRefundAsync(rest, "succeeded");
 
-        var payment = await GetAsync(id);
+        var payment = await Shop.PaymentAsync(id);
         Assert.Equal(("succeeded", 1000L), (payment.GetProperty("status").GetString(), payment.GetProperty("amountRefunded").GetInt64()));
         var session = (await SandboxSessionAsync(id))!.Value;
         Assert.Equal(new[] { first, rest }.Order(), session.GetProperty("refunds").EnumerateArray().Select(r => r.GetProperty("reference").GetString()!).Order());
 
         // Reports are per booking day in the account's zone (the sandbox's default is Beijing time); the
         // payment and its refunds may straddle midnight.
-        var channel = new Channels.Card.CardChannel(fx.Http);
-        var account = await fx.ChannelAccountAsync(fx.App.CardChannelAccountId);
-        var lines = new List<Core.Reconciliation.StatementLine>();
-        foreach (var day in new[] { payment.GetProperty("succeededAt").GetDateTimeOffset(), DateTimeOffset.UtcNow }.Select(at => DateOnly.FromDateTime(at.ToOffset(TimeSpan.FromHours(8)).DateTime)).Distinct())
-        {
-            var download = Assert.IsType<Core.Channels.ChannelResult<Stream>.Ok>(await channel.DownloadStatementAsync(account, day, CancellationToken.None));
-            await using var statement = download.Value;
-            await foreach (var line in channel.ParseStatementAsync(statement, CancellationToken.None))
-            {
-                lines.Add(line);
-            }
-        }
+        var lines = await fx.StatementLinesAsync(new Channels.Card.CardChannel(fx.Http), fx.App.CardChannelAccountId, payment.GetProperty("succeededAt").GetDateTimeOffset(), DateTimeOffset.UtcNow);
 
         var paid = Assert.Single(lines, l => l.Id == id);
         Assert.Equal((Core.Reconciliation.TransactionKind.Payment, 1000L, 15L), (paid.Kind, paid.Amount.MinorUnits, paid.Fee!.Value.MinorUnits));
@@ -232,13 +171,13 @@ public sealed class CardEndToEndTests(EndToEndFixture fx) : IAsyncLifetime
     {
         // A full card journey first, so there is something to leak: card entry, challenge, webhook, refund.
         string id = await CreateAsync(amount: 2500);
-        string url = await PageUrlAsync(id);
+        string url = await Shop.PayerUrlAsync(id);
         var authorised = await PayAsync(url, ApprovedCard);
         Assert.Equal(("visa", "1111"), (authorised.GetProperty("card").GetProperty("brand").GetString(), authorised.GetProperty("card").GetProperty("last4").GetString()));
-        await WaitForStatusAsync(id, "succeeded");
-        await WaitForRefundAsync(await RefundAsync(id, "R-PAN", 500), "succeeded");
+        await Shop.WaitForStatusAsync(id, "succeeded");
+        await Shop.WaitForRefundAsync(await Shop.RefundAsync(id, "R-PAN", 500), "succeeded");
         await Eventually.TrueAsync(
-            async () => (await RowsAsync(id)).Count(r => r.RowKey.StartsWith("inbox|", StringComparison.Ordinal) && r.GetBoolean("Processed") == true) == 2,
+            async () => (await fx.RowsAsync(id)).Count(r => r.RowKey.StartsWith("inbox|", StringComparison.Ordinal) && r.GetBoolean("Processed") == true) == 2,
             Within,
             "both webhooks processed");
         Assert.Equal([ApprovedCard], PanScanner.Find($"cardNumber={ApprovedCard}"));

@@ -3,8 +3,10 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Azure.Data.Tables;
 using Payments.Core.Channels;
 using Payments.Core.Messaging;
+using Payments.Core.Reconciliation;
 using Payments.Functions.Demo;
 using Payments.Functions.Tests.Support;
 using Payments.Infrastructure.Keys;
@@ -114,18 +116,63 @@ public sealed class EndToEndFixture : IAsyncLifetime
         }, TimeSpan.FromSeconds(60), $"{health} to answer");
     }
 
-    public async Task FaultAsync(string operation, string mode, int count = 1, int delayMs = 0)
+    public async Task FaultAsync(string operation, string mode, int count = 1, int delayMs = 0, string channel = "wechatpay")
     {
-        var response = await Http.PostAsJsonAsync(new Uri(SandboxUrl, "sandbox/faults"), new { channel = "wechatpay", operation, mode, count, delayMs });
+        var response = await Http.PostAsJsonAsync(new Uri(SandboxUrl, "sandbox/faults"), new { channel, operation, mode, count, delayMs });
         response.EnsureSuccessStatusCode();
     }
 
     public async Task ClearFaultsAsync() => (await Http.DeleteAsync(new Uri(SandboxUrl, "sandbox/faults"))).EnsureSuccessStatusCode();
 
-    public async Task<JsonElement?> SandboxOrderAsync(string paymentId)
+    public Task<JsonElement?> SandboxOrderAsync(string paymentId) => SandboxStateAsync($"sandbox/wechatpay/orders/{paymentId}");
+
+    /// <summary>What a channel's sandbox holds at one of its inspection paths, or null when it holds nothing there.</summary>
+    public async Task<JsonElement?> SandboxStateAsync(string path)
     {
-        var response = await Http.GetAsync(new Uri(SandboxUrl, $"sandbox/wechatpay/orders/{paymentId}"));
+        var response = await Http.GetAsync(new Uri(SandboxUrl, path));
         return response.IsSuccessStatusCode ? JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement : null;
+    }
+
+    public Storefront StorefrontWithin(TimeSpan within) => new(Client, Receiver, Functions, within);
+
+    /// <summary>The payment's partition in the payments table: the payment, its inbox, events and refunds.</summary>
+    public Task<List<TableEntity>> RowsAsync(string paymentId) =>
+        Clients.Payments.QueryAsync<TableEntity>(e => e.PartitionKey == paymentId).ToListAsync().AsTask();
+
+    /// <summary>A callback the function app refused left the payment as it was: still pending, not updated, nothing in its inbox.</summary>
+    public async Task AssertUntouchedAsync(Storefront shop, JsonElement before)
+    {
+        string id = before.GetProperty("id").GetString()!;
+        var after = await shop.PaymentAsync(id);
+        Assert.Equal(before.GetProperty("updatedAt").GetString(), after.GetProperty("updatedAt").GetString());
+        Assert.Equal("pending", after.GetProperty("status").GetString());
+        Assert.DoesNotContain(await RowsAsync(id), r => r.RowKey.StartsWith("inbox|", StringComparison.Ordinal));
+    }
+
+    /// <summary>However often the channel notified the payment's success, one inbox row and one payment.succeeded event were stored.</summary>
+    public async Task AssertSuccessStoredOnceAsync(string paymentId)
+    {
+        var rows = await RowsAsync(paymentId);
+        Assert.Single(rows, r => r.RowKey.StartsWith("inbox|", StringComparison.Ordinal));
+        Assert.Single(rows, r => r.RowKey.StartsWith("event|", StringComparison.Ordinal) && r.RowKey.Contains(Core.Ids.EventId(paymentId, "payment.succeeded"), StringComparison.Ordinal));
+    }
+
+    /// <summary>The statement lines a channel's adapter reads from the sandbox for the Beijing days of <paramref name="times"/>.</summary>
+    public async Task<List<StatementLine>> StatementLinesAsync(IStatementChannel channel, string? channelAccountId, params DateTimeOffset[] times)
+    {
+        var account = await ChannelAccountAsync(channelAccountId);
+        var lines = new List<StatementLine>();
+        foreach (var day in times.Select(at => DateOnly.FromDateTime(at.ToOffset(TimeSpan.FromHours(8)).DateTime)).Distinct())
+        {
+            var download = Assert.IsType<ChannelResult<Stream>.Ok>(await channel.DownloadStatementAsync(account, day, CancellationToken.None));
+            await using var statement = download.Value;
+            await foreach (var line in channel.ParseStatementAsync(statement, CancellationToken.None))
+            {
+                lines.Add(line);
+            }
+        }
+
+        return lines;
     }
 
     public async Task SettleRefundAsync(string refundId, string status) =>

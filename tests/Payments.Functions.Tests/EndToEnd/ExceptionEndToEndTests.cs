@@ -19,34 +19,20 @@ public sealed class ExceptionEndToEndTests(EndToEndFixture fx) : IAsyncLifetime
 {
     private static readonly TimeSpan Within = TimeSpan.FromSeconds(30);
 
+    private Storefront Shop => fx.StorefrontWithin(Within);
+
     public Task InitializeAsync() => fx.ClearFaultsAsync();
 
     public Task DisposeAsync() => fx.ClearFaultsAsync();
 
-    private static async Task<JsonElement> JsonAsync(HttpResponseMessage response) =>
-        JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
-
-    private async Task<string> CreateAsync(long amount)
-    {
-        var response = await fx.Client.PostAsync("/api/v1/payments",
-            $$"""{"merchantOrderNo":"EX-{{Guid.NewGuid():N}}","amount":{{amount}},"currency":"CNY","channel":"wechatpay","method":"qr","subject":"Exceptions"}""");
-        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        return (await JsonAsync(response)).GetProperty("id").GetString()!;
-    }
-
-    private async Task<JsonElement> PaymentAsync(string id, int waitForSeconds = 0) =>
-        await JsonAsync(await fx.Client.GetAsync($"/api/v1/payments/{id}" + (waitForSeconds > 0 ? $"?waitForSeconds={waitForSeconds}" : "")));
-
-    private async Task<JsonElement> WaitForStatusAsync(string id, string status) =>
-        await Eventually.ValueAsync(() => PaymentAsync(id, waitForSeconds: 2), p => p.GetProperty("status").GetString() == status,
-            Within, $"{id} to be {status} ({fx.Functions.Tail(15)})");
+    private Task<string> CreateAsync(long amount) => Shop.CreatePaymentAsync("wechatpay", "qr", amount, "EX-", "Exceptions");
 
     private async Task<(string Id, string PayerUrl, string TransactionId)> PaidAsync(long amount)
     {
         string id = await CreateAsync(amount);
-        string url = (await WaitForStatusAsync(id, "pending")).GetProperty("nextAction").GetProperty("url").GetString()!;
+        string url = await Shop.PayerUrlAsync(id);
         Assert.Equal(HttpStatusCode.OK, (await fx.DecideAsync(url, "approve")).StatusCode);
-        var paid = await WaitForStatusAsync(id, "succeeded");
+        var paid = await Shop.WaitForStatusAsync(id, "succeeded");
         return (id, url, paid.GetProperty("channelTransactionId").GetString()!);
     }
 
@@ -55,25 +41,14 @@ public sealed class ExceptionEndToEndTests(EndToEndFixture fx) : IAsyncLifetime
     {
         var response = await fx.Http.PostAsJsonAsync(payerUrl, new { decision = "approve", duplicate = true });
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return (await JsonAsync(response)).GetProperty("transactionId").GetString()!;
+        return (await Storefront.JsonAsync(response)).GetProperty("transactionId").GetString()!;
     }
-
-    private async Task<JsonElement> RefundsAsync(string paymentId) =>
-        (await JsonAsync(await fx.Client.GetAsync($"/api/v1/payments/{paymentId}/refunds"))).GetProperty("data");
-
-    private async Task<JsonElement> WaitForRefundAsync(string refundId, string status) =>
-        await Eventually.ValueAsync(async () => await JsonAsync(await fx.Client.GetAsync($"/api/v1/refunds/{refundId}")),
-            r => r.GetProperty("status").GetString() == status, Within, $"{refundId} to be {status} ({fx.Functions.Tail(10)})");
-
-    private List<string> HookTypesAbout(string id) => fx.Receiver.Received
-        .Where(h => h.Body.Contains(id, StringComparison.Ordinal))
-        .Select(h => JsonDocument.Parse(h.Body).RootElement.GetProperty("type").GetString()!).ToList();
 
     private async Task<JsonElement> AdminGetAsync(string pathAndQuery, string? key = null)
     {
         var response = await fx.AdminAsync(HttpMethod.Get, pathAndQuery, key ?? fx.AuditorKey);
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"GET {pathAndQuery}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-        return await JsonAsync(response);
+        return await Storefront.JsonAsync(response);
     }
 
     private async Task<List<JsonElement>> ExceptionsAsync(string query) =>
@@ -88,7 +63,7 @@ public sealed class ExceptionEndToEndTests(EndToEndFixture fx) : IAsyncLifetime
 
     private static string Text(JsonElement e, string property) => e.GetProperty(property).GetString()!;
 
-    private static async Task<string> CodeAsync(HttpResponseMessage response) => Text(await JsonAsync(response), "code");
+    private static async Task<string> CodeAsync(HttpResponseMessage response) => Text(await Storefront.JsonAsync(response), "code");
 
     [Fact]
     public async Task ASecondTransactionForAPaidPaymentIsRefundedInFullByItsTransactionIdAndListedForOperators()
@@ -97,21 +72,21 @@ public sealed class ExceptionEndToEndTests(EndToEndFixture fx) : IAsyncLifetime
 
         string second = await PayAgainAsync(payerUrl);
 
-        var refunds = await Eventually.ValueAsync(() => RefundsAsync(id), d => d.GetArrayLength() == 1 && Text(d[0], "status") == "pending",
+        var refunds = await Eventually.ValueAsync(() => Shop.RefundsAsync(id), d => d.GetArrayLength() == 1 && Text(d[0], "status") == "pending",
             Within, $"the automatic refund at the channel ({fx.Functions.Tail(10)})");
         string refundId = Text(refunds[0], "id");
         Assert.Equal(1200, refunds[0].GetProperty("amount").GetInt64());
         Assert.Equal("auto-dup-" + second, Text(refunds[0], "merchantRefundNo"));
-        var atChannel = await JsonAsync(await fx.Http.GetAsync(new Uri(fx.SandboxUrl, $"sandbox/wechatpay/refunds/{refundId}")));
+        var atChannel = await Storefront.JsonAsync(await fx.Http.GetAsync(new Uri(fx.SandboxUrl, $"sandbox/wechatpay/refunds/{refundId}")));
         Assert.Equal(second, Text(atChannel, "transactionId"));
         Assert.Equal(1200, atChannel.GetProperty("amount").GetInt32());
 
         await fx.SettleRefundAsync(refundId, "SUCCESS");
-        await WaitForRefundAsync(refundId, "succeeded");
-        await Eventually.TrueAsync(() => Task.FromResult(HookTypesAbout(refundId).Contains("refund.succeeded")), Within, "the refund.succeeded webhook");
+        await Shop.WaitForRefundAsync(refundId, "succeeded");
+        await Shop.WaitForHookAsync(refundId, "refund.succeeded");
 
         // The merchant's payment is untouched: still paid by the first transaction, all of it refundable.
-        var payment = await PaymentAsync(id);
+        var payment = await Shop.PaymentAsync(id);
         Assert.Equal("succeeded", Text(payment, "status"));
         Assert.Equal(first, Text(payment, "channelTransactionId"));
         Assert.Equal(0, payment.GetProperty("amountRefunded").GetInt64());
@@ -129,14 +104,14 @@ public sealed class ExceptionEndToEndTests(EndToEndFixture fx) : IAsyncLifetime
     {
         // Closed by the storefront rather than by expiry, so no deadline races a busy machine.
         string id = await CreateAsync(700);
-        string url = (await WaitForStatusAsync(id, "pending")).GetProperty("nextAction").GetProperty("url").GetString()!;
+        string url = await Shop.PayerUrlAsync(id);
         Assert.Equal(HttpStatusCode.Accepted, (await fx.Client.SendAsync(HttpMethod.Post, $"/api/v1/payments/{id}/close", "{}")).StatusCode);
-        await WaitForStatusAsync(id, "closed");
+        await Shop.WaitForStatusAsync(id, "closed");
         Assert.Equal("CLOSED", Text((await fx.SandboxOrderAsync(id))!.Value, "tradeState"));
         var paidLate = await fx.Http.PostAsJsonAsync(url, new { decision = "approve", force = true });
         Assert.Equal(HttpStatusCode.OK, paidLate.StatusCode);
 
-        var refunds = await Eventually.ValueAsync(() => RefundsAsync(id), d => d.GetArrayLength() == 1 && Text(d[0], "status") == "pending",
+        var refunds = await Eventually.ValueAsync(() => Shop.RefundsAsync(id), d => d.GetArrayLength() == 1 && Text(d[0], "status") == "pending",
             Within, "the automatic refund at the channel");
         string refundId = Text(refunds[0], "id");
         Assert.StartsWith("auto-late-", Text(refunds[0], "merchantRefundNo"), StringComparison.Ordinal);
@@ -147,16 +122,16 @@ public sealed class ExceptionEndToEndTests(EndToEndFixture fx) : IAsyncLifetime
         Assert.Equal(id, Text(exception, "subject"));
 
         await fx.SettleRefundAsync(refundId, "SUCCESS");
-        await WaitForRefundAsync(refundId, "succeeded");
-        await Eventually.TrueAsync(() => Task.FromResult(HookTypesAbout(refundId).Contains("refund.succeeded")), Within, "the refund.succeeded webhook");
-        Assert.Equal("closed", Text(await PaymentAsync(id), "status"));
+        await Shop.WaitForRefundAsync(refundId, "succeeded");
+        await Shop.WaitForHookAsync(refundId, "refund.succeeded");
+        Assert.Equal("closed", Text(await Shop.PaymentAsync(id), "status"));
     }
 
     [Fact]
     public async Task AnAmountMismatchIsNeverPaidAndAnOperatorResolvesItOnTheRecord()
     {
         string id = await CreateAsync(1000);
-        string url = (await WaitForStatusAsync(id, "pending")).GetProperty("nextAction").GetProperty("url").GetString()!;
+        string url = await Shop.PayerUrlAsync(id);
         // Queries stay silent, so only the callback (which reports 0.01 instead of 10.00) speaks.
         await fx.FaultAsync("query", "error", count: 1000);
         await fx.DecideAsync(url, "approve", notifyTotal: 1);
@@ -165,13 +140,13 @@ public sealed class ExceptionEndToEndTests(EndToEndFixture fx) : IAsyncLifetime
         string exceptionId = Text(exception, "id");
         Assert.Equal("open", Text(exception, "status"));
         Assert.StartsWith("amount_mismatch", Text(exception, "reason"), StringComparison.Ordinal);
-        Assert.Equal("pending", Text(await PaymentAsync(id), "status"));
+        Assert.Equal("pending", Text(await Shop.PaymentAsync(id), "status"));
 
         const string Note = "Payer charged 0.01 by a channel fault; confirmed with the channel, order left unpaid.";
         var resolved = await fx.AdminAsync(HttpMethod.Post, $"/api/v1/admin/exceptions/{exceptionId}/resolve", fx.OperatorKey, JsonSerializer.Serialize(new { note = Note }));
 
         Assert.Equal(HttpStatusCode.OK, resolved.StatusCode);
-        var after = await JsonAsync(resolved);
+        var after = await Storefront.JsonAsync(resolved);
         Assert.Equal("resolved", Text(after, "status"));
         Assert.Equal(Note, Text(after, "resolutionNote"));
         Assert.Equal("operator:" + EndToEndFixture.OperatorName, Text(after, "resolvedBy"));
@@ -195,8 +170,8 @@ public sealed class ExceptionEndToEndTests(EndToEndFixture fx) : IAsyncLifetime
         Assert.True(ownChain.GetProperty("valid").GetBoolean(), ownChain.ToString());
         Assert.Equal(paymentTrail.Count, ownChain.GetProperty("checked").GetInt64());
 
-        Assert.Equal("pending", Text(await PaymentAsync(id), "status"));
-        Assert.DoesNotContain("payment.succeeded", HookTypesAbout(id));
+        Assert.Equal("pending", Text(await Shop.PaymentAsync(id), "status"));
+        Assert.DoesNotContain(Shop.HooksFor(id), h => h.Type == "payment.succeeded");
     }
 
     [Fact]
@@ -252,7 +227,7 @@ public sealed class ExceptionEndToEndTests(EndToEndFixture fx) : IAsyncLifetime
 
         var retry = await fx.AdminAsync(HttpMethod.Post, $"/api/v1/admin/exceptions/{exceptionId}/retry", fx.OperatorKey);
         Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
-        var retried = await JsonAsync(retry);
+        var retried = await Storefront.JsonAsync(retry);
         Assert.Equal(1, retried.GetProperty("retryCount").GetInt32());
         Assert.Equal("resolved", Text(retried, "status"));
 
@@ -279,7 +254,7 @@ public sealed class ExceptionEndToEndTests(EndToEndFixture fx) : IAsyncLifetime
         var retry = await fx.AdminAsync(HttpMethod.Post, $"/api/v1/admin/exceptions/{exceptionId}/retry", fx.OperatorKey);
 
         Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
-        var retried = await JsonAsync(retry);
+        var retried = await Storefront.JsonAsync(retry);
         Assert.Equal(1, retried.GetProperty("retryCount").GetInt32());
         Assert.NotEqual(JsonValueKind.Null, retried.GetProperty("lastRetriedAt").ValueKind);
         Assert.Equal("open", Text(retried, "status"));
@@ -287,14 +262,14 @@ public sealed class ExceptionEndToEndTests(EndToEndFixture fx) : IAsyncLifetime
             Within, $"the retry's query at the channel ({fx.Functions.Tail(10)})");
 
         var again = await fx.AdminAsync(HttpMethod.Post, $"/api/v1/admin/exceptions/{exceptionId}/retry", fx.OperatorKey);
-        Assert.Equal(2, (await JsonAsync(again)).GetProperty("retryCount").GetInt32());
+        Assert.Equal(2, (await Storefront.JsonAsync(again)).GetProperty("retryCount").GetInt32());
         Assert.Equal(2, (await AdminGetAsync($"/api/v1/admin/exceptions/{exceptionId}")).GetProperty("retryCount").GetInt32());
         Assert.Contains((await AdminGetAsync("/api/v1/admin/audit?limit=200")).GetProperty("data").EnumerateArray(),
             r => Text(r, "action") == "exception.retried" && Text(r, "subject") == exceptionId);
 
         // Asking again changed no money: still one automatic refund, the payment still succeeded.
-        Assert.Equal(1, (await RefundsAsync(id)).GetArrayLength());
-        Assert.Equal("succeeded", Text(await PaymentAsync(id), "status"));
+        Assert.Equal(1, (await Shop.RefundsAsync(id)).GetArrayLength());
+        Assert.Equal("succeeded", Text(await Shop.PaymentAsync(id), "status"));
     }
 
     [Fact]

@@ -5,7 +5,6 @@ using Payments.Channels.UnionPay;
 using Payments.Core;
 using Payments.Core.Reconciliation;
 using Payments.Functions.Demo;
-using Payments.Functions.Tests.Support;
 using Payments.Infrastructure.Reconciliation;
 using Payments.Tests.Shared;
 
@@ -39,22 +38,11 @@ public sealed class ReconciliationEndToEndTests(ReconciliationFixture fx) : ICla
 
     private static string Day(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
-    private async Task<JsonElement> PaymentAsync(SignedClient client, string id, int waitForSeconds = 0) =>
-        await ReconciliationFixture.JsonAsync(await client.GetAsync($"/api/v1/payments/{id}" + (waitForSeconds > 0 ? $"?waitForSeconds={waitForSeconds}" : "")));
-
-    private async Task<JsonElement> WaitForStatusAsync(SignedClient client, string id, string status) =>
-        await Eventually.ValueAsync(() => PaymentAsync(client, id, waitForSeconds: 2), p => p.GetProperty("status").GetString() == status,
-            Within, $"{id} to be {status} ({fx.Functions.Tail(10)})");
-
     /// <summary>A payment created and approved at the sandbox's payer page.</summary>
-    private async Task<string> ApprovedAsync(SignedClient client, string channel, long amount)
+    private async Task<string> ApprovedAsync(Storefront shop, string channel, long amount)
     {
-        string orderNo = "REC-" + Guid.NewGuid().ToString("N")[..16];
-        var created = await client.PostAsync("/api/v1/payments",
-            $$"""{"merchantOrderNo":"{{orderNo}}","amount":{{amount}},"currency":"CNY","channel":"{{channel}}","method":"{{MethodOf(channel)}}","subject":"Reconciled {{orderNo}}","expiresInSeconds":1800}""");
-        Assert.True(created.StatusCode == HttpStatusCode.Accepted, await created.Content.ReadAsStringAsync());
-        string id = (await ReconciliationFixture.JsonAsync(created)).GetProperty("id").GetString()!;
-        var pending = await WaitForStatusAsync(client, id, "pending");
+        string id = await shop.CreatePaymentAsync(channel, MethodOf(channel), amount, "REC-", "Reconciled", expiresInSeconds: 1800);
+        var pending = await shop.WaitForStatusAsync(id, "pending");
         if (channel == "card")
         {
             await PayByCardAsync(pending.GetProperty("nextAction").GetProperty("url").GetString()!);
@@ -96,29 +84,22 @@ public sealed class ReconciliationEndToEndTests(ReconciliationFixture fx) : ICla
 
     private async Task<JsonElement> InspectAsync(string path) => await ReconciliationFixture.JsonAsync(await fx.SandboxAsync(HttpMethod.Get, path));
 
-    private async Task<JsonElement> PaidAsync(SignedClient client, string channel, long amount) =>
-        await WaitForStatusAsync(client, await ApprovedAsync(client, channel, amount), "succeeded");
+    private async Task<JsonElement> PaidAsync(Storefront shop, string channel, long amount) =>
+        await shop.WaitForStatusAsync(await ApprovedAsync(shop, channel, amount), "succeeded");
 
     /// <summary>A refund that reached the payer: WeChat Pay's is settled at the sandbox, Alipay's succeeds at once.</summary>
-    private async Task<string> RefundedAsync(SignedClient client, string channel, string paymentId, long amount)
+    private async Task<string> RefundedAsync(Storefront shop, string channel, string paymentId, long amount)
     {
-        var response = await client.PostAsync($"/api/v1/payments/{paymentId}/refunds", $$"""{"merchantRefundNo":"R-{{amount}}","amount":{{amount}}}""");
-        Assert.True(response.StatusCode == HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
-        string refundId = (await ReconciliationFixture.JsonAsync(response)).GetProperty("id").GetString()!;
+        string refundId = await shop.RefundAsync(paymentId, $"R-{amount}", amount);
         if (channel == "wechatpay")
         {
-            await RefundStatusAsync(client, refundId, "pending");
+            await shop.WaitForRefundAsync(refundId, "pending");
             (await fx.SandboxAsync(HttpMethod.Post, $"sandbox/wechatpay/refunds/{refundId}/settle", new { status = "SUCCESS" })).EnsureSuccessStatusCode();
         }
 
-        await RefundStatusAsync(client, refundId, "succeeded");
+        await shop.WaitForRefundAsync(refundId, "succeeded");
         return refundId;
     }
-
-    private async Task RefundStatusAsync(SignedClient client, string refundId, string status) =>
-        await Eventually.ValueAsync(
-            async () => await ReconciliationFixture.JsonAsync(await client.GetAsync($"/api/v1/refunds/{refundId}")),
-            r => r.GetProperty("status").GetString() == status, Within, $"{refundId} to be {status}");
 
     /// <summary>The index is fed by the outbox after each commit: wait until it holds the day's final records.</summary>
     private async Task WaitIndexedAsync(string account, DateOnly day, int count)
@@ -207,17 +188,17 @@ public sealed class ReconciliationEndToEndTests(ReconciliationFixture fx) : ICla
     [InlineData("unionpay")]
     public async Task ACleanDayHasNoDiscrepancyAndADayWithEveryInjectedDifferenceHasExactlyThose(string channel)
     {
-        var client = fx.ClientFor(fx.Statements);
+        var shop = fx.StorefrontOf(fx.Statements, Within);
         string account = AccountOf(fx.Statements, channel);
         var payments = new List<JsonElement>();
         for (int i = 0; i < 5; i++)
         {
-            payments.Add(await PaidAsync(client, channel, 1001 + i));
+            payments.Add(await PaidAsync(shop, channel, 1001 + i));
         }
 
         string[] ids = [.. payments.Select(Id)];
-        string refundOf3 = await RefundedAsync(client, channel, ids[3], 300);
-        string refundOf4 = await RefundedAsync(client, channel, ids[4], 400);
+        string refundOf3 = await RefundedAsync(shop, channel, ids[3], 300);
+        string refundOf4 = await RefundedAsync(shop, channel, ids[4], 400);
         var day = ChinaDay(payments[0]);
         await WaitIndexedAsync(account, day, 7);
 
@@ -292,13 +273,13 @@ public sealed class ReconciliationEndToEndTests(ReconciliationFixture fx) : ICla
     [InlineData("unionpay")]
     public async Task APaymentPaidAtTheChannelButPendingHereIsCompletedByTheRunOnceWithItsWebhook(string channel)
     {
-        var client = fx.ClientFor(fx.Pending);
+        var shop = fx.StorefrontOf(fx.Pending, Within);
         string account = AccountOf(fx.Pending, channel);
         await fx.FaultAsync(channel, "notify", "drop");
 
-        string id = await ApprovedAsync(client, channel, 2500);
+        string id = await ApprovedAsync(shop, channel, 2500);
         Assert.True(await PaidAtChannelAsync(channel, id), $"{id} is not paid at the {channel} sandbox");
-        Assert.Equal("pending", (await PaymentAsync(client, id)).GetProperty("status").GetString());
+        Assert.Equal("pending", (await shop.PaymentAsync(id)).GetProperty("status").GetString());
         var day = BusinessCalendar.DayOf(DateTimeOffset.UtcNow, BusinessCalendar.ChinaStandardTime);
 
         var run = await ReconcileAsync(account, day);
@@ -307,7 +288,7 @@ public sealed class ReconciliationEndToEndTests(ReconciliationFixture fx) : ICla
         Assert.Equal((id, "status_mismatch", "auto_completed"), (d.GetProperty("transactionId").GetString(), d.GetProperty("category").GetString(), d.GetProperty("resolution").GetString()));
         Assert.Equal(("succeeded", "processing"), (d.GetProperty("channel").GetProperty("status").GetString(), d.GetProperty("system").GetProperty("status").GetString()));
         Assert.Equal(1, run.GetProperty("resolutions").GetProperty("auto_completed").GetInt32());
-        Assert.Equal("succeeded", (await PaymentAsync(client, id)).GetProperty("status").GetString());
+        Assert.Equal("succeeded", (await shop.PaymentAsync(id)).GetProperty("status").GetString());
         await Eventually.TrueAsync(
             () => Task.FromResult(fx.Receiver.Received.Any(h => h.Body.Contains(id, StringComparison.Ordinal) && h.Body.Contains("\"payment.succeeded\"", StringComparison.Ordinal))),
             Within, $"the payment.succeeded webhook of {id}");

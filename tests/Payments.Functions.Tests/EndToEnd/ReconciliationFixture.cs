@@ -90,6 +90,8 @@ public sealed class ReconciliationFixture : IAsyncLifetime
     public SignedClient ClientFor(SeededApp app) =>
         new(new HttpClient { BaseAddress = ApiUrl, Timeout = TimeSpan.FromSeconds(60) }, app.AppId, app.AppSecret);
 
+    public Storefront StorefrontOf(SeededApp app, TimeSpan within) => new(ClientFor(app), Receiver, Functions, within);
+
     private async Task WaitHealthyAsync(Uri health, ProcessHost process) =>
         await Eventually.TrueAsync(async () =>
         {

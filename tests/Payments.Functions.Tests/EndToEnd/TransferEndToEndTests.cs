@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Azure.Data.Tables;
 using Payments.Functions.Demo;
 using Payments.Tests.Shared;
 
@@ -17,33 +16,14 @@ public sealed class TransferEndToEndTests(EndToEndFixture fx) : IAsyncLifetime
 {
     private static readonly TimeSpan Within = TimeSpan.FromSeconds(40);
 
+    private Storefront Shop => fx.StorefrontWithin(Within);
+
     public Task InitializeAsync() => fx.ClearFaultsAsync();
 
     public Task DisposeAsync() => fx.ClearFaultsAsync();
 
-    private async Task<string> CreateAsync(long amount = 10000, int? expiresInSeconds = null)
-    {
-        string expiry = expiresInSeconds is null ? "" : $",\"expiresInSeconds\":{expiresInSeconds}";
-        string orderNo = "XFER-" + Guid.NewGuid().ToString("N")[..16];
-        var response = await fx.Client.PostAsync("/api/v1/payments",
-            $$"""{"merchantOrderNo":"{{orderNo}}","amount":{{amount}},"currency":"CNY","channel":"transfer","method":"page","subject":"Transfer E2E {{orderNo}}"{{expiry}}}""");
-        Assert.True(response.StatusCode is HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
-        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
-    }
-
-    private async Task<JsonElement> GetAsync(string id, int waitForSeconds = 0)
-    {
-        var response = await fx.Client.GetAsync($"/api/v1/payments/{id}" + (waitForSeconds > 0 ? $"?waitForSeconds={waitForSeconds}" : ""));
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
-    }
-
-    private async Task<JsonElement> WaitForStatusAsync(string id, string status) =>
-        await Eventually.ValueAsync(() => GetAsync(id, waitForSeconds: 2), p => p.GetProperty("status").GetString() == status,
-            Within, $"{id} to be {status} ({fx.Functions.Tail(15)})");
-
-    private async Task<string> PageUrlAsync(string id) =>
-        (await WaitForStatusAsync(id, "pending")).GetProperty("nextAction").GetProperty("url").GetString()!;
+    private Task<string> CreateAsync(long amount = 10000, int? expiresInSeconds = null) =>
+        Shop.CreatePaymentAsync("transfer", "page", amount, "XFER-", "Transfer E2E", expiresInSeconds);
 
     /// <summary>The payer's bank sending money to the reference: the amount still due, or <paramref name="amount"/> fen.</summary>
     private async Task<JsonElement> TransferAsync(string pageUrl, string decision = "approve", long? amount = null)
@@ -60,36 +40,11 @@ public sealed class TransferEndToEndTests(EndToEndFixture fx) : IAsyncLifetime
         return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
     }
 
-    private List<ReceivedHook> HooksFor(string subjectId) =>
-        fx.Receiver.Received.Where(h => h.Body.Contains(subjectId, StringComparison.Ordinal)).ToList();
-
-    private static string EventType(ReceivedHook hook) => JsonDocument.Parse(hook.Body).RootElement.GetProperty("type").GetString()!;
-
-    private Task<List<TableEntity>> RowsAsync(string paymentId) =>
-        fx.Clients.Payments.QueryAsync<TableEntity>(e => e.PartitionKey == paymentId).ToListAsync().AsTask();
-
-    private async Task<JsonElement> RefundsAsync(string paymentId) =>
-        JsonDocument.Parse(await (await fx.Client.GetAsync($"/api/v1/payments/{paymentId}/refunds")).Content.ReadAsStringAsync()).RootElement.GetProperty("data");
-
-    private async Task<string> RefundAsync(string id, string merchantRefundNo, long amount)
-    {
-        var response = await fx.Client.PostAsync($"/api/v1/payments/{id}/refunds", $$"""{"merchantRefundNo":"{{merchantRefundNo}}","amount":{{amount}}}""");
-        Assert.True(response.StatusCode is HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
-        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
-    }
-
-    private async Task<JsonElement> WaitForRefundAsync(string refundId, string status) =>
-        await Eventually.ValueAsync(
-            async () => JsonDocument.Parse(await (await fx.Client.GetAsync($"/api/v1/refunds/{refundId}")).Content.ReadAsStringAsync()).RootElement,
-            r => r.TryGetProperty("status", out var s) && s.GetString() == status,
-            Within,
-            $"{refundId} to be {status} ({fx.Functions.Tail(10)})");
-
     /// <summary>The one automatic refund the core made for <paramref name="paymentId"/>, once it succeeded.</summary>
     private async Task<JsonElement> AutomaticRefundAsync(string paymentId, string prefix)
     {
         var refunds = await Eventually.ValueAsync(
-            () => RefundsAsync(paymentId),
+            () => Shop.RefundsAsync(paymentId),
             d => d.EnumerateArray().Any(r => r.GetProperty("merchantRefundNo").GetString()!.StartsWith(prefix, StringComparison.Ordinal) && r.GetProperty("status").GetString() == "succeeded"),
             Within,
             $"the {prefix} refund of {paymentId} to succeed ({fx.Functions.Tail(10)})");
@@ -108,7 +63,7 @@ public sealed class TransferEndToEndTests(EndToEndFixture fx) : IAsyncLifetime
     public async Task AnExactTransferSucceedsThePaymentFromTheSignedNotificationAndTheMerchantHearsOfIt()
     {
         string id = await CreateAsync(amount: 12345);
-        var nextAction = (await WaitForStatusAsync(id, "pending")).GetProperty("nextAction");
+        var nextAction = (await Shop.WaitForStatusAsync(id, "pending")).GetProperty("nextAction");
         Assert.Equal("bank_transfer", nextAction.GetProperty("type").GetString());
         string url = nextAction.GetProperty("url").GetString()!;
         Assert.StartsWith(new Uri(fx.SandboxUrl, "transfer/pay/").ToString(), url, StringComparison.Ordinal);
@@ -117,37 +72,37 @@ public sealed class TransferEndToEndTests(EndToEndFixture fx) : IAsyncLifetime
         Assert.Contains((await SandboxCollectionAsync(id)).GetProperty("collectionId").GetString()!, url, StringComparison.Ordinal);
 
         Assert.Equal("PAID", (await TransferAsync(url)).GetProperty("status").GetString());
-        var paid = await WaitForStatusAsync(id, "succeeded");
+        var paid = await Shop.WaitForStatusAsync(id, "succeeded");
 
         var collection = await SandboxCollectionAsync(id);
         Assert.Equal(collection.GetProperty("collectionId").GetString(), paid.GetProperty("channelTransactionId").GetString());
         Assert.Equal(12345, paid.GetProperty("amount").GetInt64());
-        var hook = await Eventually.ValueAsync(() => Task.FromResult(HooksFor(id).FirstOrDefault(h => EventType(h) == "payment.succeeded")), h => h is not null, Within, "the payment.succeeded webhook");
-        Assert.True(DemoWebhookInbox.Verify(hook!.Signature, hook.Body, [fx.App.WebhookSecret], DateTimeOffset.UtcNow), "webhook signature must verify with the app's webhook secret");
+        var hook = await Shop.WaitForHookAsync(id, "payment.succeeded");
+        Assert.True(DemoWebhookInbox.Verify(hook.Signature, hook.Body, [fx.App.WebhookSecret], DateTimeOffset.UtcNow), "webhook signature must verify with the app's webhook secret");
 
         // We acknowledged the bank's way at once, so it never retried.
         var acknowledged = await Eventually.ValueAsync(() => SandboxCollectionAsync(id), c => c.GetProperty("notifications")[0].GetProperty("acknowledged").GetBoolean(), Within, "the acknowledged notification");
         Assert.Equal(1, acknowledged.GetProperty("notifications")[0].GetProperty("attempts").GetInt32());
-        Assert.Equal(0, (await RefundsAsync(id)).GetArrayLength());
+        Assert.Equal(0, (await Shop.RefundsAsync(id)).GetArrayLength());
     }
 
     [Fact]
     public async Task APartialTransferKeepsThePaymentPendingAndListedUntilATopUpPaysIt()
     {
         string id = await CreateAsync(amount: 10000);
-        string url = await PageUrlAsync(id);
+        string url = await Shop.PayerUrlAsync(id);
         Assert.Equal("PARTIALLY_PAID", (await TransferAsync(url, amount: 3000)).GetProperty("status").GetString());
 
         var exception = (await Eventually.ValueAsync(() => ExceptionsAboutAsync(id), l => l.Count > 0, Within, $"the partial payment's exception ({fx.Functions.Tail(10)})")).Single();
         Assert.StartsWith("partial_payment", exception.GetProperty("reason").GetString(), StringComparison.Ordinal);
-        Assert.Equal("pending", (await GetAsync(id)).GetProperty("status").GetString());
-        Assert.DoesNotContain(HooksFor(id), h => EventType(h) == "payment.succeeded");
+        Assert.Equal("pending", (await Shop.PaymentAsync(id)).GetProperty("status").GetString());
+        Assert.DoesNotContain(Shop.HooksFor(id), h => h.Type == "payment.succeeded");
 
         Assert.Equal("PAID", (await TransferAsync(url, amount: 7000)).GetProperty("status").GetString());
-        var paid = await WaitForStatusAsync(id, "succeeded");
+        var paid = await Shop.WaitForStatusAsync(id, "succeeded");
         Assert.Equal(10000, paid.GetProperty("amount").GetInt64());
-        await Eventually.TrueAsync(() => Task.FromResult(HooksFor(id).Any(h => EventType(h) == "payment.succeeded")), Within, "payment.succeeded webhook");
-        Assert.Equal(0, (await RefundsAsync(id)).GetArrayLength());
+        await Shop.WaitForHookAsync(id, "payment.succeeded");
+        Assert.Equal(0, (await Shop.RefundsAsync(id)).GetArrayLength());
         Assert.Equal(10000, (await SandboxCollectionAsync(id)).GetProperty("amountCredited").GetInt64());
     }
 
@@ -155,18 +110,18 @@ public sealed class TransferEndToEndTests(EndToEndFixture fx) : IAsyncLifetime
     public async Task AnOverpaymentSucceedsForTheAmountDueTheExcessGoesBackAndTheMerchantCanStillRefundEverything()
     {
         string id = await CreateAsync(amount: 10000);
-        Assert.Equal("PAID", (await TransferAsync(await PageUrlAsync(id), amount: 15000)).GetProperty("status").GetString());
+        Assert.Equal("PAID", (await TransferAsync(await Shop.PayerUrlAsync(id), amount: 15000)).GetProperty("status").GetString());
 
-        var paid = await WaitForStatusAsync(id, "succeeded");
+        var paid = await Shop.WaitForStatusAsync(id, "succeeded");
         Assert.Equal(10000, paid.GetProperty("amount").GetInt64());
         string collectionId = paid.GetProperty("channelTransactionId").GetString()!;
         var excess = await AutomaticRefundAsync(id, "auto-over-");
         Assert.Equal(("auto-over-" + collectionId, 5000L), (excess.GetProperty("merchantRefundNo").GetString(), excess.GetProperty("amount").GetInt64()));
         Assert.Contains(await ExceptionsAboutAsync(id), e => e.GetProperty("reason").GetString()!.StartsWith("overpayment", StringComparison.Ordinal));
 
-        string refundId = await RefundAsync(id, "R-ALL", 10000);
-        await WaitForRefundAsync(refundId, "succeeded");
-        var payment = await GetAsync(id);
+        string refundId = await Shop.RefundAsync(id, "R-ALL", 10000);
+        await Shop.WaitForRefundAsync(refundId, "succeeded");
+        var payment = await Shop.PaymentAsync(id);
         Assert.Equal(("succeeded", 10000L), (payment.GetProperty("status").GetString(), payment.GetProperty("amountRefunded").GetInt64()));
 
         var atBank = (await SandboxCollectionAsync(id)).GetProperty("refunds").EnumerateArray().ToList();
@@ -180,9 +135,9 @@ public sealed class TransferEndToEndTests(EndToEndFixture fx) : IAsyncLifetime
     public async Task APartialTransferThenExpiryClosesThePaymentAndReturnsWhatArrived()
     {
         string id = await CreateAsync(amount: 10000, expiresInSeconds: 8);
-        Assert.Equal("PARTIALLY_PAID", (await TransferAsync(await PageUrlAsync(id), amount: 2500)).GetProperty("status").GetString());
+        Assert.Equal("PARTIALLY_PAID", (await TransferAsync(await Shop.PayerUrlAsync(id), amount: 2500)).GetProperty("status").GetString());
 
-        await WaitForStatusAsync(id, "closed");
+        await Shop.WaitForStatusAsync(id, "closed");
         var returned = await AutomaticRefundAsync(id, "auto-partial-");
         Assert.Equal(2500, returned.GetProperty("amount").GetInt64());
         var collection = await SandboxCollectionAsync(id);
@@ -190,45 +145,45 @@ public sealed class TransferEndToEndTests(EndToEndFixture fx) : IAsyncLifetime
         var atBank = Assert.Single(collection.GetProperty("refunds").EnumerateArray());
         Assert.Equal((returned.GetProperty("id").GetString(), 2500L, "SUCCEEDED"), (atBank.GetProperty("refundRef").GetString(), atBank.GetProperty("amount").GetInt64(), atBank.GetProperty("status").GetString()));
         Assert.Contains(await ExceptionsAboutAsync(id), e => e.GetProperty("reason").GetString()!.StartsWith("partial_payment_returned", StringComparison.Ordinal));
-        Assert.DoesNotContain(HooksFor(id), h => EventType(h) == "payment.succeeded");
+        Assert.DoesNotContain(Shop.HooksFor(id), h => h.Type == "payment.succeeded");
     }
 
     [Fact]
     public async Task ADeclinedTransferCreditsNothingAndTheReferenceStillTakesTheRealOne()
     {
         string id = await CreateAsync(amount: 5000);
-        string url = await PageUrlAsync(id);
+        string url = await Shop.PayerUrlAsync(id);
         var declined = await TransferAsync(url, decision: "decline");
         Assert.Equal(("REJECTED", 0L), (declined.GetProperty("outcome").GetString(), declined.GetProperty("amountCredited").GetInt64()));
 
         var collection = await SandboxCollectionAsync(id);
         Assert.Equal((1, 0, "OPEN"), (collection.GetProperty("rejectedTransfers").GetInt32(), collection.GetProperty("notifications").GetArrayLength(), collection.GetProperty("status").GetString()));
-        Assert.Equal("pending", (await GetAsync(id)).GetProperty("status").GetString());
+        Assert.Equal("pending", (await Shop.PaymentAsync(id)).GetProperty("status").GetString());
 
         await TransferAsync(url);
-        await WaitForStatusAsync(id, "succeeded");
-        Assert.DoesNotContain(HooksFor(id), h => EventType(h) == "payment.failed");
+        await Shop.WaitForStatusAsync(id, "succeeded");
+        Assert.DoesNotContain(Shop.HooksFor(id), h => h.Type == "payment.failed");
     }
 
     [Fact]
     public async Task AReferenceThatExpiresWithNothingCreditedClosesThePaymentWithoutARefund()
     {
         string id = await CreateAsync(expiresInSeconds: 4);
-        string url = await PageUrlAsync(id);
+        string url = await Shop.PayerUrlAsync(id);
 
-        await WaitForStatusAsync(id, "closed");
-        await Eventually.TrueAsync(() => Task.FromResult(HooksFor(id).Any(h => EventType(h) == "payment.closed")), Within, "payment.closed webhook");
+        await Shop.WaitForStatusAsync(id, "closed");
+        await Shop.WaitForHookAsync(id, "payment.closed");
         Assert.Equal("EXPIRED", (await SandboxCollectionAsync(id)).GetProperty("status").GetString());
         Assert.Equal("RETURNED", (await TransferAsync(url)).GetProperty("outcome").GetString());
-        Assert.Equal(0, (await RefundsAsync(id)).GetArrayLength());
-        Assert.Equal("closed", (await GetAsync(id)).GetProperty("status").GetString());
+        Assert.Equal(0, (await Shop.RefundsAsync(id)).GetArrayLength());
+        Assert.Equal("closed", (await Shop.PaymentAsync(id)).GetProperty("status").GetString());
     }
 
     [Fact]
     public async Task CallbacksWithABadSignatureAreRefusedAndChangeNothing()
     {
         string id = await CreateAsync(amount: 12345);
-        var before = await WaitForStatusAsync(id, "pending");
+        var before = await Shop.WaitForStatusAsync(id, "pending");
         var account = await fx.ChannelAccountAsync(fx.App.TransferChannelAccountId);
         string collectionId = (await SandboxCollectionAsync(id)).GetProperty("collectionId").GetString()!;
         string body = $$$"""{"notificationId":"EVTFORGED{{{Guid.NewGuid():N}}}","eventType":"CREDIT_RECEIVED","corporateId":"{{{account.Credential("corporateId")}}}","occurredAt":"2026-11-24T10:01:02+00:00","collection":{"collectionId":"{{{collectionId}}}","merchantRef":"{{{id}}}","status":"PAID","currency":"CNY","amountDue":12345,"amountCredited":12345,"amountRefunded":0,"expiresAt":"2026-11-25T10:00:00+00:00","paidAt":"2026-11-24T10:01:00+00:00","credits":[{"creditId":"CRFORGED","amount":12345,"creditedAt":"2026-11-24T10:01:00+00:00"}]}}""";
@@ -253,59 +208,43 @@ public sealed class TransferEndToEndTests(EndToEndFixture fx) : IAsyncLifetime
             Assert.Equal(HttpStatusCode.Unauthorized, (await fx.Http.SendAsync(request)).StatusCode);
         }
 
-        var after = await GetAsync(id);
-        Assert.Equal(before.GetProperty("updatedAt").GetString(), after.GetProperty("updatedAt").GetString());
-        Assert.Equal("pending", after.GetProperty("status").GetString());
-        Assert.DoesNotContain(await RowsAsync(id), r => r.RowKey.StartsWith("inbox|", StringComparison.Ordinal));
+        await fx.AssertUntouchedAsync(Shop, before);
     }
 
     [Fact]
     public async Task ADuplicatedNotificationIsStoredOnceAndTheMerchantHearsOnce()
     {
-        (await fx.Http.PostAsJsonAsync(new Uri(fx.SandboxUrl, "sandbox/faults"), new { channel = "transfer", operation = "notify", mode = "duplicate", count = 1, delayMs = 0 })).EnsureSuccessStatusCode();
+        await fx.FaultAsync("notify", "duplicate", channel: "transfer");
         string id = await CreateAsync();
-        await TransferAsync(await PageUrlAsync(id));
-        await WaitForStatusAsync(id, "succeeded");
+        await TransferAsync(await Shop.PayerUrlAsync(id));
+        await Shop.WaitForStatusAsync(id, "succeeded");
 
         var collection = await Eventually.ValueAsync(() => SandboxCollectionAsync(id), c => c.GetProperty("notifications")[0].GetProperty("acknowledged").GetBoolean(), Within, "the acknowledged notification");
         Assert.True(collection.GetProperty("notifications")[0].GetProperty("deliveries").GetInt32() >= 2, "the sandbox should have sent the notification twice");
-        var rows = await RowsAsync(id);
-        Assert.Single(rows, r => r.RowKey.StartsWith("inbox|", StringComparison.Ordinal));
-        Assert.Single(rows, r => r.RowKey.StartsWith("event|", StringComparison.Ordinal) && r.RowKey.Contains(Core.Ids.EventId(id, "payment.succeeded"), StringComparison.Ordinal));
-        await Eventually.TrueAsync(() => Task.FromResult(HooksFor(id).Any(h => EventType(h) == "payment.succeeded")), Within, "payment.succeeded webhook");
-        Assert.Single(HooksFor(id), h => EventType(h) == "payment.succeeded");
+        await fx.AssertSuccessStoredOnceAsync(id);
+        await Shop.WaitForHookAsync(id, "payment.succeeded");
+        Assert.Single(Shop.HooksFor(id), h => h.Type == "payment.succeeded");
     }
 
     [Fact]
     public async Task MerchantRefundsGoBackToThePayerAndTheStatementListsTheCreditAndBothReturns()
     {
         string id = await CreateAsync(amount: 10000);
-        await TransferAsync(await PageUrlAsync(id));
-        await WaitForStatusAsync(id, "succeeded");
+        await TransferAsync(await Shop.PayerUrlAsync(id));
+        await Shop.WaitForStatusAsync(id, "succeeded");
 
-        string first = await RefundAsync(id, "R-1", 3000);
-        await WaitForRefundAsync(first, "succeeded");
-        string rest = await RefundAsync(id, "R-2", 7000);
-        await WaitForRefundAsync(rest, "succeeded");
+        string first = await Shop.RefundAsync(id, "R-1", 3000);
+        await Shop.WaitForRefundAsync(first, "succeeded");
+        string rest = await Shop.RefundAsync(id, "R-2", 7000);
+        await Shop.WaitForRefundAsync(rest, "succeeded");
         var tooMuch = await fx.Client.PostAsync($"/api/v1/payments/{id}/refunds", """{"merchantRefundNo":"R-3","amount":1}""");
         Assert.False(tooMuch.IsSuccessStatusCode);
 
-        var payment = await GetAsync(id);
+        var payment = await Shop.PaymentAsync(id);
         Assert.Equal(("succeeded", 10000L), (payment.GetProperty("status").GetString(), payment.GetProperty("amountRefunded").GetInt64()));
 
         // Statements are per value day in Beijing time; the payment and its refunds may straddle midnight.
-        var channel = new Channels.Transfer.TransferChannel(fx.Http);
-        var account = await fx.ChannelAccountAsync(fx.App.TransferChannelAccountId);
-        var lines = new List<Core.Reconciliation.StatementLine>();
-        foreach (var day in new[] { payment.GetProperty("succeededAt").GetDateTimeOffset(), DateTimeOffset.UtcNow }.Select(at => DateOnly.FromDateTime(at.ToOffset(TimeSpan.FromHours(8)).DateTime)).Distinct())
-        {
-            var download = Assert.IsType<Core.Channels.ChannelResult<Stream>.Ok>(await channel.DownloadStatementAsync(account, day, CancellationToken.None));
-            await using var statement = download.Value;
-            await foreach (var line in channel.ParseStatementAsync(statement, CancellationToken.None))
-            {
-                lines.Add(line);
-            }
-        }
+        var lines = await fx.StatementLinesAsync(new Channels.Transfer.TransferChannel(fx.Http), fx.App.TransferChannelAccountId, payment.GetProperty("succeededAt").GetDateTimeOffset(), DateTimeOffset.UtcNow);
 
         var credit = Assert.Single(lines, l => l.Id == id);
         Assert.Equal((Core.Reconciliation.TransactionKind.Payment, 10000L, payment.GetProperty("channelTransactionId").GetString()), (credit.Kind, credit.Amount.MinorUnits, credit.ChannelTransactionId));

@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Payments.Core.Reconciliation;
-using Payments.Functions.Tests.Support;
 using Payments.Infrastructure.Reconciliation;
 using Payments.Tests.Shared;
 
@@ -29,23 +28,11 @@ public sealed class TransferReconciliationEndToEndTests(ReconciliationFixture fx
 
     private static string Id(JsonElement e) => e.GetProperty("id").GetString()!;
 
-    private async Task<JsonElement> PaymentAsync(SignedClient client, string id) =>
-        await ReconciliationFixture.JsonAsync(await client.GetAsync($"/api/v1/payments/{id}?waitForSeconds=2"));
-
-    private async Task<JsonElement> WaitForStatusAsync(SignedClient client, string id, string status) =>
-        await Eventually.ValueAsync(() => PaymentAsync(client, id), p => p.GetProperty("status").GetString() == status,
-            Within, $"{id} to be {status} ({fx.Functions.Tail(10)})");
-
     /// <summary>A transfer payment of <paramref name="due"/> fen, and the page where the payer's bank sends money to its reference.</summary>
-    private async Task<(string Id, string PageUrl)> CreateAsync(SignedClient client, long due)
+    private static async Task<(string Id, string PageUrl)> CreateAsync(Storefront shop, long due)
     {
-        string orderNo = "XREC-" + Guid.NewGuid().ToString("N")[..16];
-        var created = await client.PostAsync("/api/v1/payments",
-            $$"""{"merchantOrderNo":"{{orderNo}}","amount":{{due}},"currency":"CNY","channel":"transfer","method":"page","subject":"Reconciled {{orderNo}}","expiresInSeconds":1800}""");
-        Assert.True(created.StatusCode == HttpStatusCode.Accepted, await created.Content.ReadAsStringAsync());
-        string id = Id(await ReconciliationFixture.JsonAsync(created));
-        var pending = await WaitForStatusAsync(client, id, "pending");
-        return (id, pending.GetProperty("nextAction").GetProperty("url").GetString()!);
+        string id = await shop.CreatePaymentAsync("transfer", "page", due, "XREC-", "Reconciled", expiresInSeconds: 1800);
+        return (id, await shop.PayerUrlAsync(id));
     }
 
     /// <summary>The payer's bank crediting <paramref name="fen"/> to the reference; returns the bank's collection status.</summary>
@@ -57,10 +44,10 @@ public sealed class TransferReconciliationEndToEndTests(ReconciliationFixture fx
     }
 
     /// <summary>The automatic refund the core made for a payment, once it reached the payer.</summary>
-    private async Task<JsonElement> AutomaticRefundAsync(SignedClient client, string paymentId, string prefix)
+    private async Task<JsonElement> AutomaticRefundAsync(Storefront shop, string paymentId, string prefix)
     {
         var refunds = await Eventually.ValueAsync(
-            async () => (await ReconciliationFixture.JsonAsync(await client.GetAsync($"/api/v1/payments/{paymentId}/refunds"))).GetProperty("data"),
+            () => shop.RefundsAsync(paymentId),
             d => d.EnumerateArray().Any(r => r.GetProperty("merchantRefundNo").GetString()!.StartsWith(prefix, StringComparison.Ordinal) && r.GetProperty("status").GetString() == "succeeded"),
             Within,
             $"the {prefix} refund of {paymentId} to succeed ({fx.Functions.Tail(10)})");
@@ -108,26 +95,26 @@ public sealed class TransferReconciliationEndToEndTests(ReconciliationFixture fx
     [Fact]
     public async Task PartialThenTopUpOverpaymentAndPartialThenCloseReconcileWithNoDiscrepancyAndRealDifferencesAreStillFound()
     {
-        var client = fx.ClientFor(fx.Statements);
+        var shop = fx.StorefrontOf(fx.Statements, Within);
 
         // Two credits to one reference; 0.6% of each rounds up (13.5 and 46.5 fen), one fen more than 0.6% of their sum.
-        var (toppedUp, toppedUpPage) = await CreateAsync(client, 10000);
+        var (toppedUp, toppedUpPage) = await CreateAsync(shop, 10000);
         Assert.Equal("PARTIALLY_PAID", await CreditAsync(toppedUpPage, 2250));
         Assert.Equal("PAID", await CreditAsync(toppedUpPage, 7750));
-        var paid = await WaitForStatusAsync(client, toppedUp, "succeeded");
+        var paid = await shop.WaitForStatusAsync(toppedUp, "succeeded");
 
-        var (overpaid, overpaidPage) = await CreateAsync(client, 10000);
+        var (overpaid, overpaidPage) = await CreateAsync(shop, 10000);
         Assert.Equal("PAID", await CreditAsync(overpaidPage, 12500));
-        Assert.Equal(10000, (await WaitForStatusAsync(client, overpaid, "succeeded")).GetProperty("amount").GetInt64());
-        var excess = await AutomaticRefundAsync(client, overpaid, "auto-over-");
+        Assert.Equal(10000, (await shop.WaitForStatusAsync(overpaid, "succeeded")).GetProperty("amount").GetInt64());
+        var excess = await AutomaticRefundAsync(shop, overpaid, "auto-over-");
         Assert.Equal(2500, excess.GetProperty("amount").GetInt64());
 
-        var (closed, closedPage) = await CreateAsync(client, 10000);
+        var (closed, closedPage) = await CreateAsync(shop, 10000);
         Assert.Equal("PARTIALLY_PAID", await CreditAsync(closedPage, 3000));
-        var close = await client.PostAsync($"/api/v1/payments/{closed}/close", "{}");
+        var close = await shop.Client.PostAsync($"/api/v1/payments/{closed}/close", "{}");
         Assert.True(close.StatusCode == HttpStatusCode.Accepted, await close.Content.ReadAsStringAsync());
-        await WaitForStatusAsync(client, closed, "closed");
-        var held = await AutomaticRefundAsync(client, closed, "auto-partial-");
+        await shop.WaitForStatusAsync(closed, "closed");
+        var held = await AutomaticRefundAsync(shop, closed, "auto-partial-");
         Assert.Equal(3000, held.GetProperty("amount").GetInt64());
 
         var day = BusinessCalendar.DayOf(DateTimeOffset.Parse(paid.GetProperty("succeededAt").GetString()!, CultureInfo.InvariantCulture), BusinessCalendar.ChinaStandardTime);

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -8,7 +9,10 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Payments.Functions.Tests.EndToEnd;
 
-public sealed record ReceivedHook(string EventId, string Signature, string Body, DateTimeOffset At, int AnsweredStatus);
+public sealed record ReceivedHook(string EventId, string Signature, string Body, DateTimeOffset At, int AnsweredStatus)
+{
+    public string Type => JsonDocument.Parse(Body).RootElement.GetProperty("type").GetString()!;
+}
 
 /// <summary>The merchant's webhook endpoint, on a real loopback port. It can be told to be down.</summary>
 public sealed class WebhookReceiver : IAsyncDisposable
