@@ -2,8 +2,10 @@ using System.Globalization;
 using System.IO.Compression;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Payments.Channels.Shared;
 using Payments.Core.Channels;
 using Payments.Core.Reconciliation;
+using static Payments.Channels.Shared.LenientJson;
 
 namespace Payments.Channels.Alipay;
 
@@ -73,7 +75,7 @@ public sealed partial class AlipayChannel : IStatementChannel
 
     private async Task<ChannelResult<Stream>> DownloadBillAsync(Uri uri, CancellationToken ct)
     {
-        await using var zipFile = TemporaryFile("alipay-bill-", ".zip");
+        await using var zipFile = TemporaryFile.Create("alipay-bill-", ".zip");
         try
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, uri);
@@ -99,7 +101,7 @@ public sealed partial class AlipayChannel : IStatementChannel
         }
 
         zipFile.Position = 0;
-        var detail = TemporaryFile("alipay-bill-", ".csv");
+        var detail = TemporaryFile.Create("alipay-bill-", ".csv");
         try
         {
             // The names inside are GBK without the zip's UTF-8 flag.
@@ -132,12 +134,4 @@ public sealed partial class AlipayChannel : IStatementChannel
             throw;
         }
     }
-
-    private static FileStream TemporaryFile(string prefix, string extension) => new(
-        Path.Combine(Path.GetTempPath(), prefix + Guid.NewGuid().ToString("N") + extension),
-        FileMode.CreateNew,
-        FileAccess.ReadWrite,
-        FileShare.None,
-        bufferSize: 1 << 16,
-        FileOptions.DeleteOnClose | FileOptions.Asynchronous);
 }

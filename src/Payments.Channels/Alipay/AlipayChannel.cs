@@ -2,9 +2,11 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Serialization.Metadata;
+using Payments.Channels.Shared;
 using Payments.Core;
 using Payments.Core.Channels;
+using static Payments.Channels.Shared.ChannelText;
+using static Payments.Channels.Shared.LenientJson;
 
 namespace Payments.Channels.Alipay;
 
@@ -360,36 +362,20 @@ public sealed partial class AlipayChannel : IPaymentChannel
         request.Content.Headers.TryAddWithoutValidation("Content-Type", FormContentType);
         request.Headers.TryAddWithoutValidation("User-Agent", UserAgent);
 
-        string responseBody;
-        try
-        {
-            using var response = await _httpClient.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
-            if (response.StatusCode != System.Net.HttpStatusCode.OK)
-            {
-                return new Exchange.NoAnswer($"HTTP {(int)response.StatusCode}");
-            }
+        return await ChannelHttp.SendAsync<Exchange>(
+            _httpClient,
+            request,
+            async response => response.StatusCode != System.Net.HttpStatusCode.OK
+                ? new Exchange.NoAnswer($"HTTP {(int)response.StatusCode}")
+                : ChannelHttp.StrictUtf8(await response.Content.ReadAsByteArrayAsync(cancellationToken)) is { } body
+                    ? ReadAnswer(account, method, body)
+                    : new Exchange.NoAnswer("answer is not UTF-8"),
+            reason => new Exchange.NoAnswer(reason),
+            cancellationToken);
+    }
 
-            byte[] bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken);
-            responseBody = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            // HttpClient.Timeout surfaces as a cancellation the caller did not ask for.
-            return new Exchange.NoAnswer("timed out");
-        }
-        catch (HttpRequestException ex)
-        {
-            return new Exchange.NoAnswer($"network error: {ex.Message}");
-        }
-        catch (IOException ex)
-        {
-            return new Exchange.NoAnswer($"network error: {ex.Message}");
-        }
-        catch (DecoderFallbackException)
-        {
-            return new Exchange.NoAnswer("answer is not UTF-8");
-        }
-
+    private Exchange ReadAnswer(ChannelAccount account, string method, string responseBody)
+    {
         string responseNode = method.Replace('.', '_') + "_response";
         if (AlipaySigner.ExtractSignedNode(responseBody, responseNode) is not { } node)
         {
@@ -466,31 +452,6 @@ public sealed partial class AlipayChannel : IPaymentChannel
     {
         string pem = account.Credential("alipayPublicKeyPem");
         return _keys.GetOrAdd(new KeyId(account.Id, pem, IsPrivate: false), static (_, text) => AlipaySigner.ImportPublicKeyPem(text), pem);
-    }
-
-    private static T? Deserialize<T>(string json, JsonTypeInfo<T> typeInfo)
-        where T : class
-    {
-        try
-        {
-            return JsonSerializer.Deserialize(json, typeInfo);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
-
-    private static string Truncate(string text, int maxLength)
-    {
-        if (text.Length <= maxLength)
-        {
-            return text;
-        }
-
-        // Never cut a surrogate pair in half: the gateway would refuse the invalid UTF-8.
-        int length = char.IsHighSurrogate(text[maxLength - 1]) ? maxLength - 1 : maxLength;
-        return text[..length];
     }
 
     private readonly record struct KeyId(string AccountId, string Pem, bool IsPrivate);

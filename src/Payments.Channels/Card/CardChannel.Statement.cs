@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using Payments.Channels.Shared;
 using Payments.Core.Channels;
 using Payments.Core.Reconciliation;
 
@@ -18,49 +19,18 @@ public sealed partial class CardChannel : IStatementChannel
     public async Task<ChannelResult<Stream>> DownloadStatementAsync(ChannelAccount account, DateOnly date, CancellationToken ct)
     {
         string path = $"card/v1/reports/settlement?merchantAccount={Uri.EscapeDataString(account.Credential("merchantAccount"))}&date={date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}";
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(BaseUri(account), path));
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(ChannelHttp.BaseUri(account), path));
         request.Headers.TryAddWithoutValidation("X-API-Key", account.Credential("apiKey"));
         request.Headers.TryAddWithoutValidation("User-Agent", UserAgent);
-        var report = new FileStream(
-            Path.Combine(Path.GetTempPath(), "card-report-" + Guid.NewGuid().ToString("N") + ".csv"),
-            FileMode.CreateNew,
-            FileAccess.ReadWrite,
-            FileShare.None,
-            bufferSize: 1 << 16,
-            FileOptions.DeleteOnClose | FileOptions.Asynchronous);
-        try
-        {
-            using var response = await _httpClient.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
-            if (response.StatusCode != HttpStatusCode.OK)
-            {
-                string body = await response.Content.ReadAsStringAsync(ct);
-                await report.DisposeAsync();
-                return response.StatusCode == HttpStatusCode.NotFound && ErrorCode(body) == NotFoundCode
-                    ? new ChannelResult<Stream>.Ok(new MemoryStream(Encoding.UTF8.GetBytes(CardSettlementReport.Header + "\n" + CardSettlementReport.TrailerMark + ",0\n"), writable: false))
-                    : MapFailure<Stream>(new Exchange.Answered(response.StatusCode, body));
-            }
-
-            await using (var body = await response.Content.ReadAsStreamAsync(ct))
-            {
-                await body.CopyToAsync(report, ct);
-            }
-
-            report.Position = 0;
-            return new ChannelResult<Stream>.Ok(report);
-        }
-        catch (Exception ex) when (ex is HttpRequestException or IOException || (ex is OperationCanceledException && !ct.IsCancellationRequested))
-        {
-            await report.DisposeAsync();
-            return new ChannelResult<Stream>.Unknown(ex is OperationCanceledException ? "report download timed out" : $"report download failed: {ex.Message}");
-        }
-        catch
-        {
-            await report.DisposeAsync();
-            throw;
-        }
+        return await StatementDownload.ToTemporaryFileAsync(_httpClient, request, "card-report-", "report", EmptyOrFailure, ct);
     }
 
     /// <summary>Reads the report line by line (see <see cref="CardSettlementReport"/>); never holds the file.</summary>
     public IAsyncEnumerable<StatementLine> ParseStatementAsync(Stream statement, CancellationToken ct) =>
         CardSettlementReport.ParseAsync(statement, ct);
+
+    private static ChannelResult<Stream> EmptyOrFailure(HttpStatusCode status, string body) =>
+        status == HttpStatusCode.NotFound && ErrorCode(body) == NotFoundCode
+            ? new ChannelResult<Stream>.Ok(new MemoryStream(Encoding.UTF8.GetBytes(CardSettlementReport.Header + "\n" + CardSettlementReport.TrailerMark + ",0\n"), writable: false))
+            : MapFailure<Stream>(new HttpExchange.Answered((int)status, body));
 }

@@ -1,9 +1,9 @@
-using System.Net;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Serialization.Metadata;
+using Payments.Channels.Shared;
 using Payments.Core;
 using Payments.Core.Channels;
+using static Payments.Channels.Shared.LenientJson;
 
 namespace Payments.Channels.Card;
 
@@ -65,8 +65,8 @@ public sealed partial class CardChannel : IPaymentChannel
         var exchange = await CallAsync(account, HttpMethod.Post, "card/v1/sessions", JsonSerializer.Serialize(body, CardJsonContext.Default.CardSessionRequest), cancellationToken);
         return exchange switch
         {
-            Exchange.NoAnswer noAnswer => new ChannelResult<ChannelOrder>.Unknown(noAnswer.Reason),
-            Exchange.Answered { Status: HttpStatusCode.OK or HttpStatusCode.Created } answered =>
+            HttpExchange.NoAnswer noAnswer => new ChannelResult<ChannelOrder>.Unknown(noAnswer.Reason),
+            HttpExchange.Answered { StatusCode: 200 or 201 } answered =>
                 Deserialize(answered.Body, CardJsonContext.Default.CardSession) switch
                 {
                     { Reference: var reference } when reference != request.PaymentId =>
@@ -74,7 +74,7 @@ public sealed partial class CardChannel : IPaymentChannel
                     { Url: { Length: > 0 } url } => new ChannelResult<ChannelOrder>.Ok(new ChannelOrder(RedirectAction, url)),
                     _ => new ChannelResult<ChannelOrder>.Unknown("session answer without url"),
                 },
-            Exchange.Answered answered => MapFailure<ChannelOrder>(answered),
+            HttpExchange.Answered answered => MapFailure<ChannelOrder>(answered),
             _ => throw new InvalidOperationException("Unreachable exchange."),
         };
     }
@@ -85,11 +85,11 @@ public sealed partial class CardChannel : IPaymentChannel
         var exchange = await CallAsync(account, HttpMethod.Get, SessionPath(account, paymentId, ""), null, cancellationToken);
         return exchange switch
         {
-            Exchange.NoAnswer noAnswer => new ChannelResult<ChannelPaymentState>.Unknown(noAnswer.Reason),
-            Exchange.Answered { Status: HttpStatusCode.OK } answered => ReadSession(paymentId, answered.Body),
-            Exchange.Answered { Status: HttpStatusCode.NotFound } answered when ErrorCode(answered.Body) == NotFoundCode =>
+            HttpExchange.NoAnswer noAnswer => new ChannelResult<ChannelPaymentState>.Unknown(noAnswer.Reason),
+            HttpExchange.Answered { StatusCode: 200 } answered => ReadSession(paymentId, answered.Body),
+            HttpExchange.Answered { StatusCode: 404 } answered when ErrorCode(answered.Body) == NotFoundCode =>
                 new ChannelResult<ChannelPaymentState>.Ok(new ChannelPaymentState(ChannelPaymentStatus.NotFound, null, null, null)),
-            Exchange.Answered answered => MapFailure<ChannelPaymentState>(answered),
+            HttpExchange.Answered answered => MapFailure<ChannelPaymentState>(answered),
             _ => throw new InvalidOperationException("Unreachable exchange."),
         };
     }
@@ -101,9 +101,9 @@ public sealed partial class CardChannel : IPaymentChannel
         var exchange = await CallAsync(account, HttpMethod.Post, SessionPath(account, paymentId, "/cancel"), body, cancellationToken);
         return exchange switch
         {
-            Exchange.NoAnswer noAnswer => new ChannelResult<Unit>.Unknown(noAnswer.Reason),
-            Exchange.Answered { Status: HttpStatusCode.OK } => new ChannelResult<Unit>.Ok(default),
-            Exchange.Answered answered => MapFailure<Unit>(answered),
+            HttpExchange.NoAnswer noAnswer => new ChannelResult<Unit>.Unknown(noAnswer.Reason),
+            HttpExchange.Answered { StatusCode: 200 } => new ChannelResult<Unit>.Ok(default),
+            HttpExchange.Answered answered => MapFailure<Unit>(answered),
             _ => throw new InvalidOperationException("Unreachable exchange."),
         };
     }
@@ -125,9 +125,9 @@ public sealed partial class CardChannel : IPaymentChannel
         var exchange = await CallAsync(account, HttpMethod.Post, "card/v1/refunds", JsonSerializer.Serialize(body, CardJsonContext.Default.CardRefundRequest), cancellationToken);
         return exchange switch
         {
-            Exchange.NoAnswer noAnswer => new ChannelResult<ChannelRefundState>.Unknown(noAnswer.Reason),
-            Exchange.Answered { Status: HttpStatusCode.OK or HttpStatusCode.Created } answered => ReadRefund(request.PaymentId, request.RefundId, answered.Body),
-            Exchange.Answered answered => MapFailure<ChannelRefundState>(answered),
+            HttpExchange.NoAnswer noAnswer => new ChannelResult<ChannelRefundState>.Unknown(noAnswer.Reason),
+            HttpExchange.Answered { StatusCode: 200 or 201 } answered => ReadRefund(request.PaymentId, request.RefundId, answered.Body),
+            HttpExchange.Answered answered => MapFailure<ChannelRefundState>(answered),
             _ => throw new InvalidOperationException("Unreachable exchange."),
         };
     }
@@ -139,11 +139,11 @@ public sealed partial class CardChannel : IPaymentChannel
         var exchange = await CallAsync(account, HttpMethod.Get, path, null, cancellationToken);
         return exchange switch
         {
-            Exchange.NoAnswer noAnswer => new ChannelResult<ChannelRefundState>.Unknown(noAnswer.Reason),
-            Exchange.Answered { Status: HttpStatusCode.OK } answered => ReadRefund(paymentId, refundId, answered.Body),
-            Exchange.Answered { Status: HttpStatusCode.NotFound } answered when ErrorCode(answered.Body) == NotFoundCode =>
+            HttpExchange.NoAnswer noAnswer => new ChannelResult<ChannelRefundState>.Unknown(noAnswer.Reason),
+            HttpExchange.Answered { StatusCode: 200 } answered => ReadRefund(paymentId, refundId, answered.Body),
+            HttpExchange.Answered { StatusCode: 404 } answered when ErrorCode(answered.Body) == NotFoundCode =>
                 new ChannelResult<ChannelRefundState>.Ok(new ChannelRefundState(ChannelRefundStatus.NotFound, null, null, null)),
-            Exchange.Answered answered => MapFailure<ChannelRefundState>(answered),
+            HttpExchange.Answered answered => MapFailure<ChannelRefundState>(answered),
             _ => throw new InvalidOperationException("Unreachable exchange."),
         };
     }
@@ -259,16 +259,10 @@ public sealed partial class CardChannel : IPaymentChannel
 
     // 4xx answers are a definite no (bad request, refused state, exceeding amount). 5xx, and a 4xx
     // without the acquirer's error body (a proxy's page), may hide a change that was made: query.
-    private static ChannelResult<T> MapFailure<T>(Exchange.Answered answered)
+    private static ChannelResult<T> MapFailure<T>(HttpExchange.Answered answered)
     {
-        int status = (int)answered.Status;
         var error = Deserialize(answered.Body, CardJsonContext.Default.CardError);
-        if (status is >= 400 and < 500 && error is { ErrorCode.Length: > 0 })
-        {
-            return new ChannelResult<T>.Rejected(error.ErrorCode, error.Message ?? string.Empty);
-        }
-
-        return new ChannelResult<T>.Unknown($"HTTP {status} {error?.ErrorCode}".Trim());
+        return ErrorAnswer.RejectedWhen4xxWithCode<T>(answered.StatusCode, error?.ErrorCode, error?.Message);
     }
 
     private static string? ErrorCode(string body) => Deserialize(body, CardJsonContext.Default.CardError)?.ErrorCode;
@@ -276,9 +270,9 @@ public sealed partial class CardChannel : IPaymentChannel
     private static string SessionPath(ChannelAccount account, string paymentId, string suffix) =>
         $"card/v1/sessions/{Uri.EscapeDataString(paymentId)}{suffix}" + (suffix.Length == 0 ? $"?merchantAccount={Uri.EscapeDataString(account.Credential("merchantAccount"))}" : "");
 
-    private async Task<Exchange> CallAsync(ChannelAccount account, HttpMethod method, string relative, string? json, CancellationToken cancellationToken)
+    private async Task<HttpExchange> CallAsync(ChannelAccount account, HttpMethod method, string relative, string? json, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(method, new Uri(BaseUri(account), relative));
+        using var request = new HttpRequestMessage(method, new Uri(ChannelHttp.BaseUri(account), relative));
         request.Headers.TryAddWithoutValidation("X-API-Key", account.Credential("apiKey"));
         request.Headers.TryAddWithoutValidation("User-Agent", UserAgent);
         if (json is not null)
@@ -286,46 +280,11 @@ public sealed partial class CardChannel : IPaymentChannel
             request.Content = new StringContent(json, Encoding.UTF8, "application/json");
         }
 
-        try
-        {
-            using var response = await _httpClient.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
-            string body = await response.Content.ReadAsStringAsync(cancellationToken);
-            return new Exchange.Answered(response.StatusCode, body);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            // HttpClient.Timeout surfaces as a cancellation the caller did not ask for.
-            return new Exchange.NoAnswer("timed out");
-        }
-        catch (Exception ex) when (ex is HttpRequestException or IOException)
-        {
-            return new Exchange.NoAnswer($"network error: {ex.Message}");
-        }
-    }
-
-    private static Uri BaseUri(ChannelAccount account)
-    {
-        string text = account.Endpoint.GetLeftPart(UriPartial.Path);
-        return new Uri(text.EndsWith('/') ? text : text + "/");
-    }
-
-    private static T? Deserialize<T>(string json, JsonTypeInfo<T> typeInfo)
-        where T : class
-    {
-        try
-        {
-            return JsonSerializer.Deserialize(json, typeInfo);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
-
-    private abstract record Exchange
-    {
-        public sealed record Answered(HttpStatusCode Status, string Body) : Exchange;
-
-        public sealed record NoAnswer(string Reason) : Exchange;
+        return await ChannelHttp.SendAsync<HttpExchange>(
+            _httpClient,
+            request,
+            async response => new HttpExchange.Answered((int)response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken)),
+            reason => new HttpExchange.NoAnswer(reason),
+            cancellationToken);
     }
 }

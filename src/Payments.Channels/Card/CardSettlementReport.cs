@@ -1,6 +1,5 @@
 using System.Globalization;
-using System.Runtime.CompilerServices;
-using System.Text;
+using Payments.Channels.Shared;
 using Payments.Core;
 using Payments.Core.Reconciliation;
 
@@ -26,41 +25,8 @@ public static class CardSettlementReport
     /// Reads the report line by line. The header must match, every record must parse, and the trailer
     /// must count the records, so a truncated or altered report throws <see cref="InvalidDataException"/>.
     /// </summary>
-    public static async IAsyncEnumerable<StatementLine> ParseAsync(Stream statement, [EnumeratorCancellation] CancellationToken ct)
-    {
-        using var reader = new StreamReader(statement, new UTF8Encoding(false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16, leaveOpen: true);
-        if (await reader.ReadLineAsync(ct) != Header)
-        {
-            throw new InvalidDataException("Not a settlement details report: header differs.");
-        }
-
-        int lineNumber = 1;
-        int records = 0;
-        while (await reader.ReadLineAsync(ct) is { } line)
-        {
-            lineNumber++;
-            string[] fields = line.Split(',');
-            if (fields[0] == TrailerMark)
-            {
-                if (fields.Length != 2 || !int.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out int count) || count != records)
-                {
-                    throw new InvalidDataException($"Line {lineNumber}: the trailer does not count the {records} records.");
-                }
-
-                if (await reader.ReadLineAsync(ct) is { Length: > 0 })
-                {
-                    throw new InvalidDataException($"Line {lineNumber + 1}: text after the trailer.");
-                }
-
-                yield break;
-            }
-
-            yield return ParseRecord(fields, lineNumber);
-            records++;
-        }
-
-        throw new InvalidDataException("The report ends without its trailer.");
-    }
+    public static IAsyncEnumerable<StatementLine> ParseAsync(Stream statement, CancellationToken ct) =>
+        CountedCsvStatement.ParseAsync(statement, Header, TrailerMark, "Not a settlement details report: header differs.", "The report ends without its trailer.", ParseRecord, ct);
 
     private static StatementLine ParseRecord(string[] fields, int lineNumber)
     {

@@ -1,8 +1,10 @@
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
+using Payments.Channels.Shared;
 using Payments.Core.Channels;
 using Payments.Core.Reconciliation;
+using static Payments.Channels.Shared.SignedHeaders;
 
 namespace Payments.Channels.Ecny;
 
@@ -22,13 +24,7 @@ public sealed partial class EcnyChannel : IStatementChannel
         string path = $"/ecny/v1/statements?merchantNo={Uri.EscapeDataString(account.Credential("merchantNo"))}&date={date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}";
         using var request = SignedRequest(account, HttpMethod.Get, Target(account, path), body: null);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/csv"));
-        var file = new FileStream(
-            Path.Combine(Path.GetTempPath(), "ecny-statement-" + Guid.NewGuid().ToString("N") + ".csv"),
-            FileMode.CreateNew,
-            FileAccess.ReadWrite,
-            FileShare.None,
-            bufferSize: 1 << 16,
-            FileOptions.DeleteOnClose | FileOptions.Asynchronous);
+        var file = TemporaryFile.Create("ecny-statement-", ".csv");
         try
         {
             using var response = await _httpClient.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
@@ -50,7 +46,7 @@ public sealed partial class EcnyChannel : IStatementChannel
                     return new ChannelResult<Stream>.Unknown($"HTTP {(int)response.StatusCode} answer is not signed");
                 }
 
-                return MapError<Stream>(new Exchange.Answered((int)response.StatusCode, body)) switch
+                return MapError<Stream>(new HttpExchange.Answered((int)response.StatusCode, body)) switch
                 {
                     ChannelResult<Stream>.Rejected { Code: NoStatement } => new ChannelResult<Stream>.Ok(new MemoryStream(Encoding.UTF8.GetBytes(EcnyStatement.Empty), writable: false)),
                     var other => other,

@@ -4,10 +4,13 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Serialization.Metadata;
 using Org.BouncyCastle.Crypto.Parameters;
+using Payments.Channels.Shared;
 using Payments.Core;
 using Payments.Core.Channels;
+using static Payments.Channels.Shared.ChannelText;
+using static Payments.Channels.Shared.LenientJson;
+using static Payments.Channels.Shared.SignedHeaders;
 
 namespace Payments.Channels.Ecny;
 
@@ -124,9 +127,9 @@ public sealed partial class EcnyChannel : IPaymentChannel
 
         switch (await SendAsync(account, HttpMethod.Post, "/ecny/v1/orders", body, cancellationToken))
         {
-            case Exchange.NoAnswer noAnswer:
+            case HttpExchange.NoAnswer noAnswer:
                 return new ChannelResult<ChannelOrder>.Unknown(noAnswer.Reason);
-            case Exchange.Answered { StatusCode: 200 } answered:
+            case HttpExchange.Answered { StatusCode: 200 } answered:
                 var created = Deserialize(answered.Body, EcnyJsonContext.Default.EcnyOrder);
                 if (created?.OutTradeNo != request.PaymentId)
                 {
@@ -139,7 +142,7 @@ public sealed partial class EcnyChannel : IPaymentChannel
                     ("APP", { AppPayUrl: { Length: > 0 } appPayUrl }) => new ChannelResult<ChannelOrder>.Ok(new ChannelOrder("redirect", appPayUrl)),
                     _ => new ChannelResult<ChannelOrder>.Unknown($"{tradeType} order answer without its payment URL"),
                 };
-            case Exchange.Answered answered:
+            case HttpExchange.Answered answered:
                 return MapError<ChannelOrder>(answered);
             default:
                 throw new InvalidOperationException("Unreachable exchange.");
@@ -152,11 +155,11 @@ public sealed partial class EcnyChannel : IPaymentChannel
         string path = $"/ecny/v1/orders/{Uri.EscapeDataString(paymentId)}?merchantNo={Uri.EscapeDataString(account.Credential("merchantNo"))}";
         return await SendAsync(account, HttpMethod.Get, path, body: null, cancellationToken) switch
         {
-            Exchange.NoAnswer noAnswer => new ChannelResult<ChannelPaymentState>.Unknown(noAnswer.Reason),
-            Exchange.Answered { StatusCode: 200 } answered => ReadOrder(paymentId, answered.Body),
-            Exchange.Answered { StatusCode: 404 } answered when ErrorCode(answered.Body) == "ORDER_NOT_EXIST" =>
+            HttpExchange.NoAnswer noAnswer => new ChannelResult<ChannelPaymentState>.Unknown(noAnswer.Reason),
+            HttpExchange.Answered { StatusCode: 200 } answered => ReadOrder(paymentId, answered.Body),
+            HttpExchange.Answered { StatusCode: 404 } answered when ErrorCode(answered.Body) == "ORDER_NOT_EXIST" =>
                 new ChannelResult<ChannelPaymentState>.Ok(new ChannelPaymentState(ChannelPaymentStatus.NotFound, null, null, null)),
-            Exchange.Answered answered => MapError<ChannelPaymentState>(answered),
+            HttpExchange.Answered answered => MapError<ChannelPaymentState>(answered),
             _ => throw new InvalidOperationException("Unreachable exchange."),
         };
     }
@@ -168,9 +171,9 @@ public sealed partial class EcnyChannel : IPaymentChannel
         string body = JsonSerializer.Serialize(new EcnyCloseRequest(account.Credential("merchantNo")), EcnyJsonContext.Default.EcnyCloseRequest);
         return await SendAsync(account, HttpMethod.Post, path, body, cancellationToken) switch
         {
-            Exchange.NoAnswer noAnswer => new ChannelResult<Unit>.Unknown(noAnswer.Reason),
-            Exchange.Answered { StatusCode: 200 or 204 } => new ChannelResult<Unit>.Ok(default),
-            Exchange.Answered answered => MapError<Unit>(answered),
+            HttpExchange.NoAnswer noAnswer => new ChannelResult<Unit>.Unknown(noAnswer.Reason),
+            HttpExchange.Answered { StatusCode: 200 or 204 } => new ChannelResult<Unit>.Ok(default),
+            HttpExchange.Answered answered => MapError<Unit>(answered),
             _ => throw new InvalidOperationException("Unreachable exchange."),
         };
     }
@@ -199,9 +202,9 @@ public sealed partial class EcnyChannel : IPaymentChannel
         string body = JsonSerializer.Serialize(refund, EcnyJsonContext.Default.EcnyRefundRequest);
         return await SendAsync(account, HttpMethod.Post, "/ecny/v1/refunds", body, cancellationToken) switch
         {
-            Exchange.NoAnswer noAnswer => new ChannelResult<ChannelRefundState>.Unknown(noAnswer.Reason),
-            Exchange.Answered { StatusCode: 200 } answered => ReadRefund(request.PaymentId, request.RefundId, answered.Body),
-            Exchange.Answered answered => MapError<ChannelRefundState>(answered),
+            HttpExchange.NoAnswer noAnswer => new ChannelResult<ChannelRefundState>.Unknown(noAnswer.Reason),
+            HttpExchange.Answered { StatusCode: 200 } answered => ReadRefund(request.PaymentId, request.RefundId, answered.Body),
+            HttpExchange.Answered answered => MapError<ChannelRefundState>(answered),
             _ => throw new InvalidOperationException("Unreachable exchange."),
         };
     }
@@ -212,11 +215,11 @@ public sealed partial class EcnyChannel : IPaymentChannel
         string path = $"/ecny/v1/refunds/{Uri.EscapeDataString(refundId)}?merchantNo={Uri.EscapeDataString(account.Credential("merchantNo"))}";
         return await SendAsync(account, HttpMethod.Get, path, body: null, cancellationToken) switch
         {
-            Exchange.NoAnswer noAnswer => new ChannelResult<ChannelRefundState>.Unknown(noAnswer.Reason),
-            Exchange.Answered { StatusCode: 200 } answered => ReadRefund(paymentId, refundId, answered.Body),
-            Exchange.Answered { StatusCode: 404 } answered when ErrorCode(answered.Body) == "REFUND_NOT_EXIST" =>
+            HttpExchange.NoAnswer noAnswer => new ChannelResult<ChannelRefundState>.Unknown(noAnswer.Reason),
+            HttpExchange.Answered { StatusCode: 200 } answered => ReadRefund(paymentId, refundId, answered.Body),
+            HttpExchange.Answered { StatusCode: 404 } answered when ErrorCode(answered.Body) == "REFUND_NOT_EXIST" =>
                 new ChannelResult<ChannelRefundState>.Ok(new ChannelRefundState(ChannelRefundStatus.NotFound, null, null, null)),
-            Exchange.Answered answered => MapError<ChannelRefundState>(answered),
+            HttpExchange.Answered answered => MapError<ChannelRefundState>(answered),
             _ => throw new InvalidOperationException("Unreachable exchange."),
         };
     }
@@ -340,22 +343,10 @@ public sealed partial class EcnyChannel : IPaymentChannel
 
     // Only a definite "no" is Rejected: rate limits, the platform's own failures and unreadable answers may
     // hide an order that was created, so the caller has to query.
-    private static ChannelResult<T> MapError<T>(Exchange.Answered answered)
+    private static ChannelResult<T> MapError<T>(HttpExchange.Answered answered)
     {
-        int status = answered.StatusCode;
-        if (status is < 400 or >= 500 or 408 or 429)
-        {
-            return new ChannelResult<T>.Unknown($"HTTP {status}");
-        }
-
-        if (Deserialize(answered.Body, EcnyJsonContext.Default.EcnyError) is not { Code: { Length: > 0 } code } error)
-        {
-            return new ChannelResult<T>.Unknown($"HTTP {status} without an error code");
-        }
-
-        return code is "FREQUENCY_LIMITED" or "SYSTEM_ERROR"
-            ? new ChannelResult<T>.Unknown($"{code}: {error.Message}")
-            : new ChannelResult<T>.Rejected(code, error.Message ?? string.Empty);
+        var error = Deserialize(answered.Body, EcnyJsonContext.Default.EcnyError);
+        return ErrorAnswer.RejectedWhenDefinite4xx<T>(answered.StatusCode, error?.Code, error?.Message, "FREQUENCY_LIMITED", "SYSTEM_ERROR");
     }
 
     private static string? ErrorCode(string body) => Deserialize(body, EcnyJsonContext.Default.EcnyError)?.Code;
@@ -384,43 +375,37 @@ public sealed partial class EcnyChannel : IPaymentChannel
     // matches what goes on the wire, escaping included.
     private static Uri Target(ChannelAccount account, string pathAndQuery) => new(account.Endpoint.AbsoluteUri.TrimEnd('/') + pathAndQuery);
 
-    private async Task<Exchange> SendAsync(ChannelAccount account, HttpMethod method, string pathAndQuery, string? body, CancellationToken cancellationToken)
+    private async Task<HttpExchange> SendAsync(ChannelAccount account, HttpMethod method, string pathAndQuery, string? body, CancellationToken cancellationToken)
     {
         using var request = SignedRequest(account, method, Target(account, pathAndQuery), body);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        try
-        {
-            using var response = await _httpClient.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
-            byte[] bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken);
-            string responseBody = Encoding.UTF8.GetString(bytes);
-            int status = (int)response.StatusCode;
+        return await ChannelHttp.SendAsync<HttpExchange>(
+            _httpClient, request, response => ReadAnswerAsync(account, response, cancellationToken), reason => new HttpExchange.NoAnswer(reason), cancellationToken);
+    }
 
-            // A 2xx is believed only when signed. An error answer without a signature (a proxy's 502) is read
-            // as the unsigned error it is; one that carries a signature must verify.
-            if (status is >= 200 and < 300 || response.Headers.Contains(SignatureHeader))
-            {
-                if (SignatureProblem(account, ResponseHeader(response, TimestampHeader), ResponseHeader(response, NonceHeader),
-                    ResponseHeader(response, SerialHeader), ResponseHeader(response, SignatureHeader), responseBody) is { } problem)
-                {
-                    return new Exchange.NoAnswer($"HTTP {status} answer rejected: {problem}");
-                }
-            }
-            else if (status is >= 400 and < 500)
-            {
-                // An unsigned 4xx could come from anyone on the path: it is not a definite "no".
-                return new Exchange.NoAnswer($"HTTP {status} answer is not signed");
-            }
+    private async Task<HttpExchange> ReadAnswerAsync(ChannelAccount account, HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        byte[] bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+        string responseBody = Encoding.UTF8.GetString(bytes);
+        int status = (int)response.StatusCode;
 
-            return new Exchange.Answered(status, responseBody);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        // A 2xx is believed only when signed. An error answer without a signature (a proxy's 502) is read
+        // as the unsigned error it is; one that carries a signature must verify.
+        if (status is >= 200 and < 300 || response.Headers.Contains(SignatureHeader))
         {
-            return new Exchange.NoAnswer("timed out");
+            if (SignatureProblem(account, ResponseHeader(response, TimestampHeader), ResponseHeader(response, NonceHeader),
+                ResponseHeader(response, SerialHeader), ResponseHeader(response, SignatureHeader), responseBody) is { } problem)
+            {
+                return new HttpExchange.NoAnswer($"HTTP {status} answer rejected: {problem}");
+            }
         }
-        catch (Exception ex) when (ex is HttpRequestException or IOException)
+        else if (status is >= 400 and < 500)
         {
-            return new Exchange.NoAnswer($"network error: {ex.Message}");
+            // An unsigned 4xx could come from anyone on the path: it is not a definite "no".
+            return new HttpExchange.NoAnswer($"HTTP {status} answer is not signed");
         }
+
+        return new HttpExchange.Answered(status, responseBody);
     }
 
     private string? TimestampProblem(string serial, string timestamp, ChannelAccount account)
@@ -469,58 +454,5 @@ public sealed partial class EcnyChannel : IPaymentChannel
             static (_, pem) => EcnySigner.ImportPublicKeyPem(pem),
             account.Credential("platformSm2PublicKeyPem"));
 
-    private static T? Deserialize<T>(string json, JsonTypeInfo<T> typeInfo)
-        where T : class
-    {
-        try
-        {
-            return JsonSerializer.Deserialize(json, typeInfo);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
-
-    private static string? ResponseHeader(HttpResponseMessage response, string name) =>
-        response.Headers.TryGetValues(name, out var values) ? values.FirstOrDefault() : null;
-
-    private static string? FindHeader(IReadOnlyDictionary<string, string> headers, string name)
-    {
-        if (headers.TryGetValue(name, out string? exact))
-        {
-            return exact;
-        }
-
-        foreach (var (key, value) in headers)
-        {
-            if (string.Equals(key, name, StringComparison.OrdinalIgnoreCase))
-            {
-                return value;
-            }
-        }
-
-        return null;
-    }
-
-    private static string Truncate(string text, int maxLength)
-    {
-        if (text.Length <= maxLength)
-        {
-            return text;
-        }
-
-        // Never cut a surrogate pair in half: the platform would refuse the invalid UTF-8.
-        int length = char.IsHighSurrogate(text[maxLength - 1]) ? maxLength - 1 : maxLength;
-        return text[..length];
-    }
-
     private readonly record struct KeyId(string AccountId, string Serial, bool IsPrivate);
-
-    private abstract record Exchange
-    {
-        public sealed record Answered(int StatusCode, string Body) : Exchange;
-
-        public sealed record NoAnswer(string Reason) : Exchange;
-    }
 }

@@ -1,11 +1,11 @@
 using System.Globalization;
-using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Serialization.Metadata;
+using Payments.Channels.Shared;
 using Payments.Core;
 using Payments.Core.Channels;
+using static Payments.Channels.Shared.LenientJson;
 
 namespace Payments.Channels.Transfer;
 
@@ -82,8 +82,8 @@ public sealed partial class TransferChannel : IPaymentChannel
         var exchange = await CallAsync(account, HttpMethod.Post, "transfer/v1/collections", JsonSerializer.Serialize(body, TransferJsonContext.Default.TransferCollectionRequest), cancellationToken);
         return exchange switch
         {
-            Exchange.NoAnswer noAnswer => new ChannelResult<ChannelOrder>.Unknown(noAnswer.Reason),
-            Exchange.Answered { Status: HttpStatusCode.OK or HttpStatusCode.Created } answered =>
+            HttpExchange.NoAnswer noAnswer => new ChannelResult<ChannelOrder>.Unknown(noAnswer.Reason),
+            HttpExchange.Answered { StatusCode: 200 or 201 } answered =>
                 Deserialize(answered.Body, TransferJsonContext.Default.TransferCollection) switch
                 {
                     { MerchantRef: var reference } when reference != request.PaymentId =>
@@ -91,7 +91,7 @@ public sealed partial class TransferChannel : IPaymentChannel
                     { PayUrl: { Length: > 0 } url } => new ChannelResult<ChannelOrder>.Ok(new ChannelOrder(BankTransferAction, url)),
                     _ => new ChannelResult<ChannelOrder>.Unknown("collection answer without payUrl"),
                 },
-            Exchange.Answered answered => MapFailure<ChannelOrder>(answered),
+            HttpExchange.Answered answered => MapFailure<ChannelOrder>(answered),
             _ => throw new InvalidOperationException("Unreachable exchange."),
         };
     }
@@ -105,11 +105,11 @@ public sealed partial class TransferChannel : IPaymentChannel
         var exchange = await CallAsync(account, HttpMethod.Get, CollectionPath(paymentId, ""), null, cancellationToken);
         return exchange switch
         {
-            Exchange.NoAnswer noAnswer => new ChannelResult<ChannelPaymentState>.Unknown(noAnswer.Reason),
-            Exchange.Answered { Status: HttpStatusCode.OK } answered => ReadCollection(paymentId, answered.Body),
-            Exchange.Answered { Status: HttpStatusCode.NotFound } answered when ErrorCode(answered.Body) == NotFoundCode =>
+            HttpExchange.NoAnswer noAnswer => new ChannelResult<ChannelPaymentState>.Unknown(noAnswer.Reason),
+            HttpExchange.Answered { StatusCode: 200 } answered => ReadCollection(paymentId, answered.Body),
+            HttpExchange.Answered { StatusCode: 404 } answered when ErrorCode(answered.Body) == NotFoundCode =>
                 new ChannelResult<ChannelPaymentState>.Ok(new ChannelPaymentState(ChannelPaymentStatus.NotFound, null, null, null, PayerSetsAmount: true)),
-            Exchange.Answered answered => MapFailure<ChannelPaymentState>(answered),
+            HttpExchange.Answered answered => MapFailure<ChannelPaymentState>(answered),
             _ => throw new InvalidOperationException("Unreachable exchange."),
         };
     }
@@ -121,9 +121,9 @@ public sealed partial class TransferChannel : IPaymentChannel
         var exchange = await CallAsync(account, HttpMethod.Post, CollectionPath(paymentId, "/close"), "{}", cancellationToken);
         return exchange switch
         {
-            Exchange.NoAnswer noAnswer => new ChannelResult<Unit>.Unknown(noAnswer.Reason),
-            Exchange.Answered { Status: HttpStatusCode.OK } => new ChannelResult<Unit>.Ok(default),
-            Exchange.Answered answered => MapFailure<Unit>(answered),
+            HttpExchange.NoAnswer noAnswer => new ChannelResult<Unit>.Unknown(noAnswer.Reason),
+            HttpExchange.Answered { StatusCode: 200 } => new ChannelResult<Unit>.Ok(default),
+            HttpExchange.Answered answered => MapFailure<Unit>(answered),
             _ => throw new InvalidOperationException("Unreachable exchange."),
         };
     }
@@ -151,9 +151,9 @@ public sealed partial class TransferChannel : IPaymentChannel
         var exchange = await CallAsync(account, HttpMethod.Post, "transfer/v1/refunds", JsonSerializer.Serialize(body, TransferJsonContext.Default.TransferRefundRequest), cancellationToken);
         return exchange switch
         {
-            Exchange.NoAnswer noAnswer => new ChannelResult<ChannelRefundState>.Unknown(noAnswer.Reason),
-            Exchange.Answered { Status: HttpStatusCode.OK or HttpStatusCode.Created } answered => ReadRefund(request.PaymentId, request.RefundId, answered.Body),
-            Exchange.Answered answered => MapFailure<ChannelRefundState>(answered),
+            HttpExchange.NoAnswer noAnswer => new ChannelResult<ChannelRefundState>.Unknown(noAnswer.Reason),
+            HttpExchange.Answered { StatusCode: 200 or 201 } answered => ReadRefund(request.PaymentId, request.RefundId, answered.Body),
+            HttpExchange.Answered answered => MapFailure<ChannelRefundState>(answered),
             _ => throw new InvalidOperationException("Unreachable exchange."),
         };
     }
@@ -164,11 +164,11 @@ public sealed partial class TransferChannel : IPaymentChannel
         var exchange = await CallAsync(account, HttpMethod.Get, $"transfer/v1/refunds/{Uri.EscapeDataString(refundId)}", null, cancellationToken);
         return exchange switch
         {
-            Exchange.NoAnswer noAnswer => new ChannelResult<ChannelRefundState>.Unknown(noAnswer.Reason),
-            Exchange.Answered { Status: HttpStatusCode.OK } answered => ReadRefund(paymentId, refundId, answered.Body),
-            Exchange.Answered { Status: HttpStatusCode.NotFound } answered when ErrorCode(answered.Body) == NotFoundCode =>
+            HttpExchange.NoAnswer noAnswer => new ChannelResult<ChannelRefundState>.Unknown(noAnswer.Reason),
+            HttpExchange.Answered { StatusCode: 200 } answered => ReadRefund(paymentId, refundId, answered.Body),
+            HttpExchange.Answered { StatusCode: 404 } answered when ErrorCode(answered.Body) == NotFoundCode =>
                 new ChannelResult<ChannelRefundState>.Ok(new ChannelRefundState(ChannelRefundStatus.NotFound, null, null, null)),
-            Exchange.Answered answered => MapFailure<ChannelRefundState>(answered),
+            HttpExchange.Answered answered => MapFailure<ChannelRefundState>(answered),
             _ => throw new InvalidOperationException("Unreachable exchange."),
         };
     }
@@ -275,16 +275,10 @@ public sealed partial class TransferChannel : IPaymentChannel
 
     // 4xx answers with the bank's error body are a definite no. 5xx, and a 4xx without it (a proxy's page),
     // may hide a change that was made: query.
-    private static ChannelResult<T> MapFailure<T>(Exchange.Answered answered)
+    private static ChannelResult<T> MapFailure<T>(HttpExchange.Answered answered)
     {
-        int status = (int)answered.Status;
         var error = Deserialize(answered.Body, TransferJsonContext.Default.TransferError);
-        if (status is >= 400 and < 500 && error is { Code.Length: > 0 })
-        {
-            return new ChannelResult<T>.Rejected(error.Code, error.Message ?? string.Empty);
-        }
-
-        return new ChannelResult<T>.Unknown($"HTTP {status} {error?.Code}".Trim());
+        return ErrorAnswer.RejectedWhen4xxWithCode<T>(answered.StatusCode, error?.Code, error?.Message);
     }
 
     private static string? ErrorCode(string body) => Deserialize(body, TransferJsonContext.Default.TransferError)?.Code;
@@ -296,7 +290,7 @@ public sealed partial class TransferChannel : IPaymentChannel
 
     private HttpRequestMessage SignedRequest(ChannelAccount account, HttpMethod method, string relative, string? json)
     {
-        var uri = new Uri(BaseUri(account), relative);
+        var uri = new Uri(ChannelHttp.BaseUri(account), relative);
         long timestamp = _time.GetUtcNow().ToUnixTimeSeconds();
         string nonce = RandomNumberGenerator.GetHexString(32, lowercase: true);
         string signature = TransferSigner.Sign(
@@ -315,49 +309,14 @@ public sealed partial class TransferChannel : IPaymentChannel
         return request;
     }
 
-    private async Task<Exchange> CallAsync(ChannelAccount account, HttpMethod method, string relative, string? json, CancellationToken cancellationToken)
+    private async Task<HttpExchange> CallAsync(ChannelAccount account, HttpMethod method, string relative, string? json, CancellationToken cancellationToken)
     {
         using var request = SignedRequest(account, method, relative, json);
-        try
-        {
-            using var response = await _httpClient.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
-            string body = await response.Content.ReadAsStringAsync(cancellationToken);
-            return new Exchange.Answered(response.StatusCode, body);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            // HttpClient.Timeout surfaces as a cancellation the caller did not ask for.
-            return new Exchange.NoAnswer("timed out");
-        }
-        catch (Exception ex) when (ex is HttpRequestException or IOException)
-        {
-            return new Exchange.NoAnswer($"network error: {ex.Message}");
-        }
-    }
-
-    private static Uri BaseUri(ChannelAccount account)
-    {
-        string text = account.Endpoint.GetLeftPart(UriPartial.Path);
-        return new Uri(text.EndsWith('/') ? text : text + "/");
-    }
-
-    private static T? Deserialize<T>(string json, JsonTypeInfo<T> typeInfo)
-        where T : class
-    {
-        try
-        {
-            return JsonSerializer.Deserialize(json, typeInfo);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
-
-    private abstract record Exchange
-    {
-        public sealed record Answered(HttpStatusCode Status, string Body) : Exchange;
-
-        public sealed record NoAnswer(string Reason) : Exchange;
+        return await ChannelHttp.SendAsync<HttpExchange>(
+            _httpClient,
+            request,
+            async response => new HttpExchange.Answered((int)response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken)),
+            reason => new HttpExchange.NoAnswer(reason),
+            cancellationToken);
     }
 }

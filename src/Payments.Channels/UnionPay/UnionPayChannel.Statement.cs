@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.IO.Compression;
 using System.Text;
+using Payments.Channels.Shared;
 using Payments.Core.Channels;
 using Payments.Core.Reconciliation;
 
@@ -47,13 +48,7 @@ public sealed partial class UnionPayChannel : IStatementChannel
             return new ChannelResult<Stream>.Unknown("fileContent is not base64");
         }
 
-        var file = new FileStream(
-            Path.Combine(Path.GetTempPath(), "unionpay-settlement-" + Guid.NewGuid().ToString("N") + ".csv"),
-            FileMode.CreateNew,
-            FileAccess.ReadWrite,
-            FileShare.None,
-            bufferSize: 1 << 16,
-            FileOptions.DeleteOnClose | FileOptions.Asynchronous);
+        var file = TemporaryFile.Create("unionpay-settlement-", ".csv");
         try
         {
             await using (var inflater = new ZLibStream(new MemoryStream(compressed, writable: false), CompressionMode.Decompress))

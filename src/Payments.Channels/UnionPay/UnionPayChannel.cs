@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using Payments.Channels.Shared;
 using Payments.Core;
 using Payments.Core.Channels;
 
@@ -403,31 +404,20 @@ public sealed partial class UnionPayChannel : IPaymentChannel
         request.Content.Headers.TryAddWithoutValidation("Content-Type", FormContentType);
         request.Headers.TryAddWithoutValidation("User-Agent", UserAgent);
 
-        string body;
-        try
-        {
-            using var response = await _httpClient.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
-            if (response.StatusCode != System.Net.HttpStatusCode.OK)
-            {
-                return new Exchange.NoAnswer($"HTTP {(int)response.StatusCode}");
-            }
+        return await ChannelHttp.SendAsync<Exchange>(
+            _httpClient,
+            request,
+            async response => response.StatusCode != System.Net.HttpStatusCode.OK
+                ? new Exchange.NoAnswer($"HTTP {(int)response.StatusCode}")
+                : ChannelHttp.StrictUtf8(await response.Content.ReadAsByteArrayAsync(cancellationToken)) is { } body
+                    ? ReadAnswer(account, body)
+                    : new Exchange.NoAnswer("answer is not UTF-8"),
+            reason => new Exchange.NoAnswer(reason),
+            cancellationToken);
+    }
 
-            body = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(await response.Content.ReadAsByteArrayAsync(cancellationToken));
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            // HttpClient.Timeout surfaces as a cancellation the caller did not ask for.
-            return new Exchange.NoAnswer("timed out");
-        }
-        catch (Exception ex) when (ex is HttpRequestException or IOException)
-        {
-            return new Exchange.NoAnswer($"network error: {ex.Message}");
-        }
-        catch (DecoderFallbackException)
-        {
-            return new Exchange.NoAnswer("answer is not UTF-8");
-        }
-
+    private Exchange ReadAnswer(ChannelAccount account, string body)
+    {
         if (UnionPayWire.ParseAnswer(body) is not { } answer || !answer.TryGetValue("respCode", out string? respCode) || respCode.Length == 0)
         {
             return new Exchange.NoAnswer("answer is not an ACP answer");

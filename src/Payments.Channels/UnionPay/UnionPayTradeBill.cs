@@ -1,6 +1,5 @@
 using System.Globalization;
-using System.Runtime.CompilerServices;
-using System.Text;
+using Payments.Channels.Shared;
 using Payments.Core;
 using Payments.Core.Reconciliation;
 
@@ -24,41 +23,8 @@ public static class UnionPayTradeBill
     private const int FieldCount = 10;
 
     /// <summary>Reads line by line; a wrong header, a bad record or a missing or wrong trailer throws <see cref="InvalidDataException"/>.</summary>
-    public static async IAsyncEnumerable<StatementLine> ParseAsync(Stream statement, [EnumeratorCancellation] CancellationToken ct)
-    {
-        using var reader = new StreamReader(statement, new UTF8Encoding(false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16, leaveOpen: true);
-        if (await reader.ReadLineAsync(ct) != Header)
-        {
-            throw new InvalidDataException("Not a UnionPay settlement file: header differs.");
-        }
-
-        int lineNumber = 1;
-        int records = 0;
-        while (await reader.ReadLineAsync(ct) is { } line)
-        {
-            lineNumber++;
-            string[] fields = line.Split(',');
-            if (fields[0] == TrailerMark)
-            {
-                if (fields.Length != 2 || !int.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out int count) || count != records)
-                {
-                    throw new InvalidDataException($"Line {lineNumber}: the trailer does not count the {records} records.");
-                }
-
-                if (await reader.ReadLineAsync(ct) is { Length: > 0 })
-                {
-                    throw new InvalidDataException($"Line {lineNumber + 1}: text after the trailer.");
-                }
-
-                yield break;
-            }
-
-            yield return ParseRecord(fields, lineNumber);
-            records++;
-        }
-
-        throw new InvalidDataException("The settlement file ends without its trailer.");
-    }
+    public static IAsyncEnumerable<StatementLine> ParseAsync(Stream statement, CancellationToken ct) =>
+        CountedCsvStatement.ParseAsync(statement, Header, TrailerMark, "Not a UnionPay settlement file: header differs.", "The settlement file ends without its trailer.", ParseRecord, ct);
 
     private static StatementLine ParseRecord(string[] fields, int lineNumber)
     {

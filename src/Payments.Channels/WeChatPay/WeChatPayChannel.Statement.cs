@@ -4,8 +4,10 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Serialization;
+using Payments.Channels.Shared;
 using Payments.Core.Channels;
 using Payments.Core.Reconciliation;
+using static Payments.Channels.Shared.LenientJson;
 
 namespace Payments.Channels.WeChatPay;
 
@@ -38,12 +40,12 @@ public sealed partial class WeChatPayChannel : IStatementChannel
         WeChatPayBillAnswer? bill;
         switch (await SendAsync(account, HttpMethod.Get, path, body: null, ct))
         {
-            case Exchange.NoAnswer noAnswer:
+            case HttpExchange.NoAnswer noAnswer:
                 return new ChannelResult<Stream>.Unknown(noAnswer.Reason);
-            case Exchange.Answered { StatusCode: 200 } answered:
+            case HttpExchange.Answered { StatusCode: 200 } answered:
                 bill = Deserialize(answered.Body, WeChatPayStatementJsonContext.Default.WeChatPayBillAnswer);
                 break;
-            case Exchange.Answered answered:
+            case HttpExchange.Answered answered:
                 return MapError<Stream>(answered) switch
                 {
                     ChannelResult<Stream>.Rejected { Code: NoStatement } => new ChannelResult<Stream>.Ok(new MemoryStream(Encoding.UTF8.GetBytes(EmptyBill), writable: false)),
@@ -85,13 +87,7 @@ public sealed partial class WeChatPayChannel : IStatementChannel
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/octet-stream"));
         request.Headers.TryAddWithoutValidation("User-Agent", UserAgent);
 
-        var file = new FileStream(
-            Path.Combine(Path.GetTempPath(), "wechatpay-bill-" + Guid.NewGuid().ToString("N") + ".csv"),
-            FileMode.CreateNew,
-            FileAccess.ReadWrite,
-            FileShare.None,
-            bufferSize: 1 << 16,
-            FileOptions.DeleteOnClose | FileOptions.Asynchronous);
+        var file = TemporaryFile.Create("wechatpay-bill-", ".csv");
         try
         {
             using var response = await _httpClient.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);

@@ -4,9 +4,12 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Serialization.Metadata;
+using Payments.Channels.Shared;
 using Payments.Core;
 using Payments.Core.Channels;
+using static Payments.Channels.Shared.ChannelText;
+using static Payments.Channels.Shared.LenientJson;
+using static Payments.Channels.Shared.SignedHeaders;
 
 namespace Payments.Channels.WeChatPay;
 
@@ -96,12 +99,12 @@ public sealed partial class WeChatPayChannel : IPaymentChannel
 
         return await SendAsync(account, HttpMethod.Post, "/v3/pay/transactions/native", body, cancellationToken) switch
         {
-            Exchange.NoAnswer noAnswer => new ChannelResult<ChannelOrder>.Unknown(noAnswer.Reason),
-            Exchange.Answered { StatusCode: 200 } answered =>
+            HttpExchange.NoAnswer noAnswer => new ChannelResult<ChannelOrder>.Unknown(noAnswer.Reason),
+            HttpExchange.Answered { StatusCode: 200 } answered =>
                 Deserialize(answered.Body, WeChatPayJsonContext.Default.WeChatPayNativeOrderResponse) is { CodeUrl: { Length: > 0 } codeUrl }
                     ? new ChannelResult<ChannelOrder>.Ok(new ChannelOrder("qr_code", codeUrl))
                     : new ChannelResult<ChannelOrder>.Unknown("order answer without code_url"),
-            Exchange.Answered answered => MapError<ChannelOrder>(answered),
+            HttpExchange.Answered answered => MapError<ChannelOrder>(answered),
             _ => throw new InvalidOperationException("Unreachable exchange."),
         };
     }
@@ -116,12 +119,12 @@ public sealed partial class WeChatPayChannel : IPaymentChannel
 
         return await SendAsync(account, HttpMethod.Get, path, body: null, cancellationToken) switch
         {
-            Exchange.NoAnswer noAnswer => new ChannelResult<ChannelPaymentState>.Unknown(noAnswer.Reason),
-            Exchange.Answered { StatusCode: 200 } answered => ReadTransaction(paymentId, answered.Body),
-            Exchange.Answered { StatusCode: 404 } answered
+            HttpExchange.NoAnswer noAnswer => new ChannelResult<ChannelPaymentState>.Unknown(noAnswer.Reason),
+            HttpExchange.Answered { StatusCode: 200 } answered => ReadTransaction(paymentId, answered.Body),
+            HttpExchange.Answered { StatusCode: 404 } answered
                 when Deserialize(answered.Body, WeChatPayJsonContext.Default.WeChatPayError) is { Code: "ORDER_NOT_EXIST" } =>
                 new ChannelResult<ChannelPaymentState>.Ok(new ChannelPaymentState(ChannelPaymentStatus.NotFound, null, null, null)),
-            Exchange.Answered answered => MapError<ChannelPaymentState>(answered),
+            HttpExchange.Answered answered => MapError<ChannelPaymentState>(answered),
             _ => throw new InvalidOperationException("Unreachable exchange."),
         };
     }
@@ -137,9 +140,9 @@ public sealed partial class WeChatPayChannel : IPaymentChannel
 
         return await SendAsync(account, HttpMethod.Post, path, body, cancellationToken) switch
         {
-            Exchange.NoAnswer noAnswer => new ChannelResult<Unit>.Unknown(noAnswer.Reason),
-            Exchange.Answered { StatusCode: 200 or 204 } => new ChannelResult<Unit>.Ok(default),
-            Exchange.Answered answered => MapError<Unit>(answered),
+            HttpExchange.NoAnswer noAnswer => new ChannelResult<Unit>.Unknown(noAnswer.Reason),
+            HttpExchange.Answered { StatusCode: 200 or 204 } => new ChannelResult<Unit>.Ok(default),
+            HttpExchange.Answered answered => MapError<Unit>(answered),
             _ => throw new InvalidOperationException("Unreachable exchange."),
         };
     }
@@ -168,9 +171,9 @@ public sealed partial class WeChatPayChannel : IPaymentChannel
         // A 404 here is about the order (RESOURCE_NOT_EXISTS: no such paid order), a definite no.
         return await SendAsync(account, HttpMethod.Post, "/v3/refund/domestic/refunds", body, cancellationToken) switch
         {
-            Exchange.NoAnswer noAnswer => new ChannelResult<ChannelRefundState>.Unknown(noAnswer.Reason),
-            Exchange.Answered { StatusCode: 200 } answered => ReadRefund(request.PaymentId, request.RefundId, answered.Body),
-            Exchange.Answered answered => MapError<ChannelRefundState>(answered),
+            HttpExchange.NoAnswer noAnswer => new ChannelResult<ChannelRefundState>.Unknown(noAnswer.Reason),
+            HttpExchange.Answered { StatusCode: 200 } answered => ReadRefund(request.PaymentId, request.RefundId, answered.Body),
+            HttpExchange.Answered answered => MapError<ChannelRefundState>(answered),
             _ => throw new InvalidOperationException("Unreachable exchange."),
         };
     }
@@ -185,12 +188,12 @@ public sealed partial class WeChatPayChannel : IPaymentChannel
 
         return await SendAsync(account, HttpMethod.Get, path, body: null, cancellationToken) switch
         {
-            Exchange.NoAnswer noAnswer => new ChannelResult<ChannelRefundState>.Unknown(noAnswer.Reason),
-            Exchange.Answered { StatusCode: 200 } answered => ReadRefund(paymentId, refundId, answered.Body),
-            Exchange.Answered { StatusCode: 404 } answered
+            HttpExchange.NoAnswer noAnswer => new ChannelResult<ChannelRefundState>.Unknown(noAnswer.Reason),
+            HttpExchange.Answered { StatusCode: 200 } answered => ReadRefund(paymentId, refundId, answered.Body),
+            HttpExchange.Answered { StatusCode: 404 } answered
                 when Deserialize(answered.Body, WeChatPayJsonContext.Default.WeChatPayError) is { Code: "RESOURCE_NOT_EXISTS" } =>
                 new ChannelResult<ChannelRefundState>.Ok(new ChannelRefundState(ChannelRefundStatus.NotFound, null, null, null)),
-            Exchange.Answered answered => MapError<ChannelRefundState>(answered),
+            HttpExchange.Answered answered => MapError<ChannelRefundState>(answered),
             _ => throw new InvalidOperationException("Unreachable exchange."),
         };
     }
@@ -323,25 +326,13 @@ public sealed partial class WeChatPayChannel : IPaymentChannel
 
     // Only a definite "no" from WeChat is Rejected. Rate limits, WeChat's own failures and answers we
     // cannot read may hide an order that was created, so the caller has to query.
-    private static ChannelResult<T> MapError<T>(Exchange.Answered answered)
+    private static ChannelResult<T> MapError<T>(HttpExchange.Answered answered)
     {
-        int status = answered.StatusCode;
-        if (status is < 400 or >= 500 or 408 or 429)
-        {
-            return new ChannelResult<T>.Unknown($"HTTP {status}");
-        }
-
-        if (Deserialize(answered.Body, WeChatPayJsonContext.Default.WeChatPayError) is not { Code: { Length: > 0 } code } error)
-        {
-            return new ChannelResult<T>.Unknown($"HTTP {status} without an error code");
-        }
-
-        return code is "FREQUENCY_LIMITED" or "SYSTEM_ERROR"
-            ? new ChannelResult<T>.Unknown($"{code}: {error.Message}")
-            : new ChannelResult<T>.Rejected(code, error.Message ?? string.Empty);
+        var error = Deserialize(answered.Body, WeChatPayJsonContext.Default.WeChatPayError);
+        return ErrorAnswer.RejectedWhenDefinite4xx<T>(answered.StatusCode, error?.Code, error?.Message, "FREQUENCY_LIMITED", "SYSTEM_ERROR");
     }
 
-    private async Task<Exchange> SendAsync(ChannelAccount account, HttpMethod method, string pathAndQuery, string? body, CancellationToken cancellationToken)
+    private async Task<HttpExchange> SendAsync(ChannelAccount account, HttpMethod method, string pathAndQuery, string? body, CancellationToken cancellationToken)
     {
         // Appending keeps any path prefix in the endpoint, and the signed target is taken from the
         // final URI so it matches what goes on the wire, escaping included.
@@ -362,45 +353,34 @@ public sealed partial class WeChatPayChannel : IPaymentChannel
             request.Content = new StringContent(body, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), "application/json");
         }
 
-        try
-        {
-            using var response = await _httpClient.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
-            byte[] bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken);
-            string responseBody = Encoding.UTF8.GetString(bytes);
-            int status = (int)response.StatusCode;
+        return await ChannelHttp.SendAsync<HttpExchange>(
+            _httpClient, request, response => ReadAnswerAsync(account, response, cancellationToken), reason => new HttpExchange.NoAnswer(reason), cancellationToken);
+    }
 
-            // A 2xx is believed only when signed. An error answer is read unsigned (WeChat does not
-            // promise to sign it), but if it carries a signature, that signature must hold.
-            if (status is >= 200 and < 300 || response.Headers.Contains(SignatureHeader))
+    private async Task<HttpExchange> ReadAnswerAsync(ChannelAccount account, HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        byte[] bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+        string responseBody = Encoding.UTF8.GetString(bytes);
+        int status = (int)response.StatusCode;
+
+        // A 2xx is believed only when signed. An error answer is read unsigned (WeChat does not
+        // promise to sign it), but if it carries a signature, that signature must hold.
+        if (status is >= 200 and < 300 || response.Headers.Contains(SignatureHeader))
+        {
+            string? problem = SignatureProblem(
+                account,
+                ResponseHeader(response, TimestampHeader),
+                ResponseHeader(response, NonceHeader),
+                ResponseHeader(response, SerialHeader),
+                ResponseHeader(response, SignatureHeader),
+                responseBody);
+            if (problem is not null)
             {
-                string? problem = SignatureProblem(
-                    account,
-                    ResponseHeader(response, TimestampHeader),
-                    ResponseHeader(response, NonceHeader),
-                    ResponseHeader(response, SerialHeader),
-                    ResponseHeader(response, SignatureHeader),
-                    responseBody);
-                if (problem is not null)
-                {
-                    return new Exchange.NoAnswer($"HTTP {status} answer rejected: {problem}");
-                }
+                return new HttpExchange.NoAnswer($"HTTP {status} answer rejected: {problem}");
             }
+        }
 
-            return new Exchange.Answered(status, responseBody);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            // HttpClient.Timeout surfaces as a cancellation the caller did not ask for.
-            return new Exchange.NoAnswer("timed out");
-        }
-        catch (HttpRequestException ex)
-        {
-            return new Exchange.NoAnswer($"network error: {ex.Message}");
-        }
-        catch (IOException ex)
-        {
-            return new Exchange.NoAnswer($"network error: {ex.Message}");
-        }
+        return new HttpExchange.Answered(status, responseBody);
     }
 
     private string? SignatureProblem(ChannelAccount account, string? timestamp, string? nonce, string? serial, string? signature, string body)
@@ -442,52 +422,6 @@ public sealed partial class WeChatPayChannel : IPaymentChannel
             static (_, pem) => WeChatPaySigner.ImportPublicKeyPem(pem),
             account.Credential("platformPublicKeyPem"));
 
-    private static T? Deserialize<T>(string json, JsonTypeInfo<T> typeInfo)
-        where T : class
-    {
-        try
-        {
-            return JsonSerializer.Deserialize(json, typeInfo);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
-
-    private static string? ResponseHeader(HttpResponseMessage response, string name) =>
-        response.Headers.TryGetValues(name, out var values) ? values.FirstOrDefault() : null;
-
-    private static string? FindHeader(IReadOnlyDictionary<string, string> headers, string name)
-    {
-        if (headers.TryGetValue(name, out string? exact))
-        {
-            return exact;
-        }
-
-        foreach (var (key, value) in headers)
-        {
-            if (string.Equals(key, name, StringComparison.OrdinalIgnoreCase))
-            {
-                return value;
-            }
-        }
-
-        return null;
-    }
-
-    private static string Truncate(string text, int maxLength)
-    {
-        if (text.Length <= maxLength)
-        {
-            return text;
-        }
-
-        // Never cut a surrogate pair in half: WeChat would refuse the invalid UTF-8.
-        int length = char.IsHighSurrogate(text[maxLength - 1]) ? maxLength - 1 : maxLength;
-        return text[..length];
-    }
-
     private static string TruncateUtf8(string text, int maxBytes)
     {
         if (Encoding.UTF8.GetByteCount(text) <= maxBytes)
@@ -513,11 +447,4 @@ public sealed partial class WeChatPayChannel : IPaymentChannel
     }
 
     private readonly record struct KeyId(string AccountId, string Serial, bool IsPrivate);
-
-    private abstract record Exchange
-    {
-        public sealed record Answered(int StatusCode, string Body) : Exchange;
-
-        public sealed record NoAnswer(string Reason) : Exchange;
-    }
 }
