@@ -14,7 +14,7 @@ public sealed class EcnyChannelHttpTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _platform = await FakeEcnyPlatform.StartAsync();
-        _channel = new EcnyChannel(new HttpClient { Timeout = TimeSpan.FromSeconds(2) }, TimeProvider.System);
+        _channel = new EcnyChannel(new HttpClient { Timeout = TimeSpan.FromSeconds(30) }, TimeProvider.System);
         _account = EcnyTestData.Account(_platform.Endpoint);
     }
 
@@ -172,7 +172,7 @@ public sealed class EcnyChannelHttpTests : IAsyncLifetime
     public async Task AStaleAnswerIsRefusedAsAReplay()
     {
         var clock = new ShiftedClock(TimeSpan.FromMinutes(6));
-        var channel = new EcnyChannel(new HttpClient { Timeout = TimeSpan.FromSeconds(2) }, clock);
+        var channel = new EcnyChannel(new HttpClient { Timeout = TimeSpan.FromSeconds(30) }, clock);
         _platform.Respond = _ => new PlatformAnswer(200, EcnyTestData.Order("SUCCESS"));
         var unknown = Assert.IsType<ChannelResult<ChannelPaymentState>.Unknown>(await channel.QueryAsync(_account, "pay_01", CancellationToken.None));
         Assert.Contains("five-minute", unknown.Reason, StringComparison.Ordinal);

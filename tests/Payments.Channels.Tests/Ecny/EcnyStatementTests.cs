@@ -22,7 +22,7 @@ public sealed class EcnyStatementTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _platform = await FakeEcnyPlatform.StartAsync();
-        _channel = new EcnyChannel(new HttpClient { Timeout = TimeSpan.FromSeconds(2) }, TimeProvider.System);
+        _channel = new EcnyChannel(new HttpClient { Timeout = TimeSpan.FromSeconds(30) }, TimeProvider.System);
         _account = EcnyTestData.Account(_platform.Endpoint);
     }
 

@@ -13,7 +13,7 @@ public sealed class TransferStatusMappingTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _bank = await FakeTransferBank.StartAsync();
-        _channel = new TransferChannel(new HttpClient { Timeout = TimeSpan.FromSeconds(1) });
+        _channel = new TransferChannel(new HttpClient { Timeout = TimeSpan.FromSeconds(30) });
     }
 
     public async Task DisposeAsync() => await _bank.DisposeAsync();

@@ -21,7 +21,7 @@ public sealed class UnionPayChannelHttpTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _gateway = await FakeUnionPayGateway.StartAsync();
-        _channel = new UnionPayChannel(new HttpClient { Timeout = TimeSpan.FromSeconds(5) }, TimeProvider.System);
+        _channel = new UnionPayChannel(new HttpClient { Timeout = TimeSpan.FromSeconds(30) }, TimeProvider.System);
         _account = UnionPayTestData.Account(_gateway.Endpoint, _pki);
     }
 
