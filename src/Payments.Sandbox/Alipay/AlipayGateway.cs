@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using System.Text.RegularExpressions;
 using Payments.Sandbox.Faults;
+using Payments.Sandbox.Shared;
 
 namespace Payments.Sandbox.Alipay;
 
@@ -102,7 +103,7 @@ internal static partial class AlipayGateway
             return AlipayAnswer.Failure(node, "20000", "Service Currently Unavailable", "isp.unknow-error", "系统繁忙");
         }
 
-        if (fault?.Mode == FaultMode.Delay && !await WaitAsync(fault.Delay, time, aborted))
+        if (fault?.Mode == FaultMode.Delay && !await InjectedDelay.WaitAsync(fault.Delay, time, aborted))
         {
             return Results.Empty;
         }
@@ -119,7 +120,7 @@ internal static partial class AlipayGateway
         };
 
         // A timeout acts and then withholds the answer: Alipay did it, the caller never hears.
-        if (fault?.Mode == FaultMode.Timeout && !await WaitAsync(fault.Delay, time, aborted))
+        if (fault?.Mode == FaultMode.Timeout && !await InjectedDelay.WaitAsync(fault.Delay, time, aborted))
         {
             return Results.Empty;
         }
@@ -524,20 +525,6 @@ internal static partial class AlipayGateway
         }
 
         return (parameters, null);
-    }
-
-    /// <returns>False when the client went away first.</returns>
-    private static async Task<bool> WaitAsync(TimeSpan delay, TimeProvider time, CancellationToken aborted)
-    {
-        try
-        {
-            await Task.Delay(delay, time, aborted);
-            return true;
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
     }
 
     [GeneratedRegex("^[A-Za-z0-9_-]{1,64}\\z")]

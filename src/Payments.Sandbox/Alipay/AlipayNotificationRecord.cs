@@ -1,3 +1,5 @@
+using Payments.Sandbox.Shared;
+
 namespace Payments.Sandbox.Alipay;
 
 /// <summary>
@@ -5,13 +7,8 @@ namespace Payments.Sandbox.Alipay;
 /// the same notify_id and parameters, as Alipay's retries do.
 /// </summary>
 internal sealed class AlipayNotificationRecord(
-    string notifyId, string tradeStatus, string? outBizNo, string notifyUrl, byte[] body, bool duplicate, bool dropped)
+    string notifyId, string tradeStatus, string? outBizNo, string notifyUrl, byte[] body, bool duplicate, bool dropped) : DeliveryTally
 {
-    private readonly Lock _gate = new();
-    private int _attempts;
-    private int _deliveries;
-    private bool _acknowledged;
-
     public string NotifyId { get; } = notifyId;
 
     public string NotifyUrl { get; } = notifyUrl;
@@ -21,21 +18,6 @@ internal sealed class AlipayNotificationRecord(
     /// <summary>Each attempt is sent twice, to rehearse the receiver's de-duplication.</summary>
     public bool Duplicate { get; } = duplicate;
 
-    public void RecordAttempt(int deliveries, bool acknowledged)
-    {
-        lock (_gate)
-        {
-            _attempts++;
-            _deliveries += deliveries;
-            _acknowledged |= acknowledged;
-        }
-    }
-
-    public AlipayNotificationInspection Inspect()
-    {
-        lock (_gate)
-        {
-            return new AlipayNotificationInspection(NotifyId, tradeStatus, outBizNo, _attempts, _deliveries, _acknowledged, dropped);
-        }
-    }
+    public AlipayNotificationInspection Inspect() =>
+        Read((attempts, deliveries, acknowledged) => new AlipayNotificationInspection(NotifyId, tradeStatus, outBizNo, attempts, deliveries, acknowledged, dropped));
 }

@@ -1,7 +1,8 @@
-using System.Globalization;
+using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using Payments.Sandbox.Faults;
+using Payments.Sandbox.Shared;
 
 namespace Payments.Sandbox.Alipay;
 
@@ -27,13 +28,8 @@ internal sealed partial class AlipayNotifier(
     // Alipay counts a slower answer as a failure and retries.
     private static readonly TimeSpan AcknowledgeTimeout = TimeSpan.FromSeconds(5);
 
-    // A week keeps every delay within Task.Delay's range and far beyond any real gap.
-    private const double MaxRetrySeconds = 7 * 24 * 3600;
-
-    private readonly IReadOnlyList<TimeSpan> _retries = ParseSchedule(configuration[ConfigurationKey] ?? DefaultSchedule);
-    private readonly Lock _gate = new();
-    private readonly PriorityQueue<PendingAttempt, DateTimeOffset> _queue = new();
-    private TaskCompletionSource _wakeUp = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly IReadOnlyList<TimeSpan> _retries = NotifyRetries.Parse(configuration, ConfigurationKey, DefaultSchedule);
+    private readonly DueQueue<PendingAttempt> _queue = new(time);
 
     /// <summary>Signs and queues a notification about <paramref name="trade"/>; nothing when it has no notify_url.</summary>
     public void Send(AlipayTrade trade, Dictionary<string, string> notice)
@@ -59,92 +55,25 @@ internal sealed partial class AlipayNotifier(
             notifyId, notice["trade_status"], outBizNo, notifyUrl, Encoding.UTF8.GetBytes(body), duplicate: fault?.Mode == FaultMode.Duplicate, dropped: false);
         trade.AddNotification(record);
 
-        // Reorder is accepted as a delay until notifications for several events can be shuffled.
-        var delay = fault?.Mode is FaultMode.Delay or FaultMode.Reorder ? fault.Delay : TimeSpan.Zero;
-        Schedule(new PendingAttempt(record, 0), time.GetUtcNow() + delay);
+        _queue.Schedule(new PendingAttempt(record, 0), time.GetUtcNow() + NotifyRetries.FirstDelay(fault));
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            var due = new List<PendingAttempt>();
-            TimeSpan wait;
-            Task wakeUp;
-            lock (_gate)
-            {
-                if (_wakeUp.Task.IsCompleted)
-                {
-                    _wakeUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                }
-
-                wakeUp = _wakeUp.Task;
-                var now = time.GetUtcNow();
-                while (_queue.TryPeek(out var attempt, out var at) && at <= now)
-                {
-                    _queue.Dequeue();
-                    due.Add(attempt);
-                }
-
-                wait = _queue.TryPeek(out _, out var next) ? next - now : Timeout.InfiniteTimeSpan;
-            }
-
-            foreach (var attempt in due)
-            {
-                _ = AttemptAsync(attempt, stoppingToken);
-            }
-
-            using var waitCancellation = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-            await Task.WhenAny(wakeUp, Task.Delay(wait, time, waitCancellation.Token));
-            await waitCancellation.CancelAsync();
-        }
-    }
-
-    /// <summary>Comma-separated seconds, fractions allowed so tests can retry quickly; empty means never retry.</summary>
-    internal static IReadOnlyList<TimeSpan> ParseSchedule(string text)
-    {
-        var retries = new List<TimeSpan>();
-        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            if (!double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds)
-                || double.IsNaN(seconds) || seconds is < 0 or > MaxRetrySeconds)
-            {
-                throw new InvalidOperationException(
-                    $"{ConfigurationKey} must be comma-separated seconds between 0 and {MaxRetrySeconds}, got '{text}'.");
-            }
-
-            retries.Add(TimeSpan.FromSeconds(seconds));
-        }
-
-        return retries;
-    }
-
-    private void Schedule(PendingAttempt attempt, DateTimeOffset at)
-    {
-        lock (_gate)
-        {
-            _queue.Enqueue(attempt, at);
-            _wakeUp.TrySetResult();
-        }
-    }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        _queue.RunAsync(attempt => _ = AttemptAsync(attempt, stoppingToken), stoppingToken);
 
     private async Task AttemptAsync(PendingAttempt attempt, CancellationToken stoppingToken)
     {
         try
         {
             var record = attempt.Record;
-            var copies = record.Duplicate ? 2 : 1;
-            var results = await Task.WhenAll(Enumerable.Range(0, copies).Select(_ => DeliverAsync(record, stoppingToken)));
-            var acknowledged = results.Any(ok => ok);
-            record.RecordAttempt(copies, acknowledged);
-            if (acknowledged)
+            if (await NotifyRetries.AttemptAsync(record, record.Duplicate, () => DeliverAsync(record, stoppingToken)))
             {
                 return;
             }
 
             if (attempt.Index < _retries.Count)
             {
-                Schedule(attempt with { Index = attempt.Index + 1 }, time.GetUtcNow() + _retries[attempt.Index]);
+                _queue.Schedule(attempt with { Index = attempt.Index + 1 }, time.GetUtcNow() + _retries[attempt.Index]);
             }
             else
             {
@@ -164,23 +93,11 @@ internal sealed partial class AlipayNotifier(
     /// <returns>True only for a 200 whose body is exactly <c>success</c>: Alipay's acknowledgement.</returns>
     private async Task<bool> DeliverAsync(AlipayNotificationRecord record, CancellationToken stoppingToken)
     {
-        using var timeout = new CancellationTokenSource(AcknowledgeTimeout, time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, stoppingToken);
         using var request = new HttpRequestMessage(HttpMethod.Post, record.NotifyUrl) { Content = new ByteArrayContent(record.Body) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/x-www-form-urlencoded") { CharSet = "utf-8" };
-        try
-        {
-            using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, linked.Token);
-            var answer = await response.Content.ReadAsStringAsync(linked.Token);
-            var acknowledged = response.StatusCode == System.Net.HttpStatusCode.OK && answer == "success";
-            LogDelivered(record.NotifyId, record.NotifyUrl, (int)response.StatusCode, acknowledged);
-            return acknowledged;
-        }
-        catch (Exception ex) when (ex is HttpRequestException || (ex is OperationCanceledException && !stoppingToken.IsCancellationRequested))
-        {
-            LogUndelivered(record.NotifyId, record.NotifyUrl, ex.Message);
-            return false;
-        }
+        return await NotificationPost.SendAsync(
+            httpClients.CreateClient(HttpClientName), request, time, AcknowledgeTimeout, async (response, ct) => await response.Content.ReadAsStringAsync(ct) == "success" && response.StatusCode == HttpStatusCode.OK,
+            (status, acknowledged) => LogDelivered(record.NotifyId, record.NotifyUrl, status, acknowledged), reason => LogUndelivered(record.NotifyId, record.NotifyUrl, reason), stoppingToken);
     }
 
     private sealed record PendingAttempt(AlipayNotificationRecord Record, int Index);

@@ -2,6 +2,7 @@ using System.Net.Mime;
 using System.Security.Cryptography;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Payments.Sandbox.PayerPage;
 
 namespace Payments.Sandbox.Alipay;
 
@@ -95,7 +96,7 @@ internal static class AlipayPayerPages
     }
 
     public static IResult ErrorPage(string code, string message) =>
-        Results.Content(Page("支付宝 · 错误", $"<p class=\"error\">{HtmlEncoder.Default.Encode(code)}</p><p>{HtmlEncoder.Default.Encode(message)}</p>"), "text/html; charset=utf-8");
+        Results.Content(ApprovalPage.Html("支付宝 · 错误", $"<p class=\"error\">{HtmlEncoder.Default.Encode(code)}</p><p>{HtmlEncoder.Default.Encode(message)}</p>"), "text/html; charset=utf-8");
 
     private static async Task<IResult> DecideAsync(HttpContext context, AlipayTrade trade)
     {
@@ -146,51 +147,6 @@ internal static class AlipayPayerPages
     private static IResult Error(int status, string code, string message) =>
         Results.Json(new SandboxError(code, message), AlipaySandboxJson.Default.SandboxError, statusCode: status);
 
-    private static string TradePage(AlipayTrade trade)
-    {
-        var html = HtmlEncoder.Default;
-        var content = $$"""
-            <p class="amount">¥{{AlipaySignatures.Yuan(trade.Terms.TotalFen)}}</p>
-            <p>{{html.Encode(trade.Terms.Subject)}}</p>
-            <p class="meta">{{html.Encode(trade.AppId)}} · {{html.Encode(trade.OutTradeNo)}}</p>
-            <button id="approve" onclick="decide('approve')">Approve</button>
-            <button id="decline" onclick="decide('decline')">Decline</button>
-            <p id="result"></p>
-            <script>
-              async function decide(decision) {
-                const response = await fetch(location.href, {
-                  method: 'POST',
-                  headers: { 'Content-Type': '{{MediaTypeNames.Application.Json}}' },
-                  body: JSON.stringify({ decision })
-                });
-                const body = await response.json();
-                document.getElementById('result').textContent =
-                  response.ok ? body.tradeStatus : (body.code + ' ' + (body.message || ''));
-              }
-            </script>
-            """;
-        return Page("支付宝", content);
-    }
-
-    private static string Page(string title, string content) => $$"""
-        <!DOCTYPE html>
-        <html lang="zh-CN">
-        <head>
-          <meta charset="utf-8">
-          <meta name="viewport" content="width=device-width, initial-scale=1">
-          <title>{{title}} · Sandbox</title>
-          <style>
-            body { font-family: sans-serif; max-width: 24rem; margin: 2rem auto; text-align: center; }
-            .amount { font-size: 2rem; font-weight: bold; }
-            .meta { color: #888; font-size: 0.8rem; }
-            .error { color: #c00; font-weight: bold; }
-            button { font-size: 1rem; margin: 0.5rem; padding: 0.5rem 1.5rem; }
-          </style>
-        </head>
-        <body>
-        <h1>{{title}}</h1>
-        {{content}}
-        </body>
-        </html>
-        """;
+    private static string TradePage(AlipayTrade trade) =>
+        ApprovalPage.Render("支付宝", AlipaySignatures.Yuan(trade.Terms.TotalFen), trade.Terms.Subject, trade.AppId, trade.OutTradeNo, "tradeStatus");
 }

@@ -1,3 +1,5 @@
+using Payments.Sandbox.Shared;
+
 namespace Payments.Sandbox.Card;
 
 /// <summary>
@@ -6,24 +8,7 @@ namespace Payments.Sandbox.Card;
 /// </summary>
 internal sealed class CardExpiry(TimeProvider time, CardNotifier notifier)
 {
-    public void Track(CardSessionState session)
-    {
-        var timer = time.CreateTimer(_ =>
-        {
-            session.ExpiryTimer?.Dispose();
-            // A timer can fire a moment before the wall clock reaches the expiry: then wait again.
-            if (time.GetUtcNow() < session.ExpiresAt)
-            {
-                Track(session);
-                return;
-            }
-
-            Refresh(session);
-        }, null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        session.ExpiryTimer = timer;
-        var due = session.ExpiresAt - time.GetUtcNow();
-        timer.Change(due < TimeSpan.Zero ? TimeSpan.Zero : due, Timeout.InfiniteTimeSpan);
-    }
+    public void Track(CardSessionState session) => session.ExpiryTimer = new ExpiryTimer(time, session.ExpiresAt, () => Refresh(session));
 
     public void Refresh(CardSessionState session)
     {

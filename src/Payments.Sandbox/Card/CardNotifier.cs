@@ -1,8 +1,9 @@
-using System.Globalization;
+using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Payments.Sandbox.Faults;
+using Payments.Sandbox.Shared;
 
 namespace Payments.Sandbox.Card;
 
@@ -24,7 +25,7 @@ internal sealed partial class CardNotifier(
 
     private static readonly TimeSpan AcknowledgeTimeout = TimeSpan.FromSeconds(10);
 
-    private readonly TimeSpan[] _retries = ParseSchedule(configuration["Sandbox:Card:NotifyRetrySeconds"] ?? "60,120,300,900,3600,7200");
+    private readonly IReadOnlyList<TimeSpan> _retries = NotifyRetries.Parse(configuration, "Sandbox:Card:NotifyRetrySeconds", "60,120,300,900,3600,7200");
 
     /// <summary>Signs a webhook about <paramref name="session"/>, records it on the session and starts delivering it. Call under the session's lock.</summary>
     public void Send(CardSessionState session, string eventCode, bool success, string? reason, string? refundReference = null, CardAmountWire? amount = null)
@@ -37,7 +38,7 @@ internal sealed partial class CardNotifier(
         string body = JsonSerializer.Serialize(webhook, CardSandboxJson.Default.CardWebhook);
         string signature = Convert.ToHexStringLower(HMACSHA256.HashData(Convert.FromHexString(session.Merchant.HmacKeyHex), Encoding.UTF8.GetBytes(body)));
         bool dropped = fault?.Mode == FaultMode.Drop;
-        var record = new CardNotificationRecord(webhook.NotificationId, eventCode, success, refundReference, session.NotifyUrl, body, signature, fault?.Mode == FaultMode.Duplicate, dropped);
+        var record = new CardNotificationRecord(webhook.NotificationId, eventCode, success, refundReference, session.NotifyUrl, body, signature, dropped);
         session.Notifications.Add(record);
         if (dropped)
         {
@@ -45,76 +46,22 @@ internal sealed partial class CardNotifier(
             return;
         }
 
-        var delay = fault?.Mode is FaultMode.Delay or FaultMode.Reorder ? fault.Delay : TimeSpan.Zero;
-        _ = DeliverWithRetriesAsync(record, delay, lifetime.ApplicationStopping);
-    }
-
-    private async Task DeliverWithRetriesAsync(CardNotificationRecord record, TimeSpan firstDelay, CancellationToken stopping)
-    {
-        try
-        {
-            if (firstDelay > TimeSpan.Zero)
-            {
-                await Task.Delay(firstDelay, time, stopping);
-            }
-
-            for (int attempt = 0; ; attempt++)
-            {
-                int copies = record.Duplicate ? 2 : 1;
-                bool[] results = await Task.WhenAll(Enumerable.Range(0, copies).Select(_ => DeliverAsync(record, stopping)));
-                bool acknowledged = results.Any(ok => ok);
-                record.RecordAttempt(copies, acknowledged);
-                if (acknowledged)
-                {
-                    return;
-                }
-
-                if (attempt >= _retries.Length)
-                {
-                    LogGaveUp(record.NotificationId, attempt + 1);
-                    return;
-                }
-
-                await Task.Delay(_retries[attempt], time, stopping);
-            }
-        }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-        {
-            // Shutting down: pending webhooks die with the process, as the sessions do.
-        }
+        var stopping = lifetime.ApplicationStopping;
+        _ = NotifyRetries.RunAsync(
+            time, _retries, record, fault, () => DeliverAsync(record, stopping), attempts => LogGaveUp(record.NotificationId, attempts), stopping);
     }
 
     private async Task<bool> DeliverAsync(CardNotificationRecord record, CancellationToken stopping)
     {
-        using var timeout = new CancellationTokenSource(AcknowledgeTimeout, time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, stopping);
         using var request = new HttpRequestMessage(HttpMethod.Post, record.NotifyUrl)
         {
             Content = new StringContent(record.Body, Encoding.UTF8, "application/json"),
         };
         request.Headers.TryAddWithoutValidation(SignatureHeader, record.Signature);
-        try
-        {
-            using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, linked.Token);
-            string answer = await response.Content.ReadAsStringAsync(linked.Token);
-            bool acknowledged = response.StatusCode == System.Net.HttpStatusCode.OK && answer == Acknowledgement;
-            LogDelivered(record.NotificationId, (int)response.StatusCode, acknowledged);
-            return acknowledged;
-        }
-        catch (Exception ex) when (ex is HttpRequestException || (ex is OperationCanceledException && !stopping.IsCancellationRequested))
-        {
-            LogUndelivered(record.NotificationId, ex.Message);
-            return false;
-        }
+        return await NotificationPost.SendAsync(
+            httpClients.CreateClient(HttpClientName), request, time, AcknowledgeTimeout, async (response, ct) => await response.Content.ReadAsStringAsync(ct) == Acknowledgement && response.StatusCode == HttpStatusCode.OK,
+            (status, acknowledged) => LogDelivered(record.NotificationId, status, acknowledged), reason => LogUndelivered(record.NotificationId, reason), stopping);
     }
-
-    private static TimeSpan[] ParseSchedule(string text) =>
-    [
-        .. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(part =>
-            double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds) && seconds is >= 0 and <= 7 * 24 * 3600
-                ? TimeSpan.FromSeconds(seconds)
-                : throw new InvalidOperationException($"Sandbox:Card:NotifyRetrySeconds must be comma-separated seconds, got '{text}'.")),
-    ];
 
     [LoggerMessage(LogLevel.Information, "Card webhook {NotificationId} answered {Status}; acknowledged: {Acknowledged}")]
     private partial void LogDelivered(string notificationId, int status, bool acknowledged);

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Payments.Sandbox.Faults;
+using Payments.Sandbox.Shared;
 using Payments.Sandbox.Statements;
 
 namespace Payments.Sandbox.Card;
@@ -310,7 +311,7 @@ internal static class CardSandbox
             return Error(StatusCodes.Status500InternalServerError, "internal_error", "injected fault");
         }
 
-        if (fault?.Mode == FaultMode.Delay && !await WaitAsync(fault.Delay, time, context.RequestAborted))
+        if (fault?.Mode == FaultMode.Delay && !await InjectedDelay.WaitAsync(fault.Delay, time, context.RequestAborted))
         {
             return Results.Empty;
         }
@@ -318,23 +319,10 @@ internal static class CardSandbox
         var answer = await act();
         if (fault?.Mode == FaultMode.Timeout)
         {
-            await WaitAsync(fault.Delay, time, context.RequestAborted);
+            await InjectedDelay.WaitAsync(fault.Delay, time, context.RequestAborted);
             return Results.Empty;
         }
 
         return answer;
-    }
-
-    private static async Task<bool> WaitAsync(TimeSpan delay, TimeProvider time, CancellationToken aborted)
-    {
-        try
-        {
-            await Task.Delay(delay, time, aborted);
-            return true;
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
     }
 }

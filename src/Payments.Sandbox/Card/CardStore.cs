@@ -1,34 +1,21 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using Payments.Sandbox.Shared;
 
 namespace Payments.Sandbox.Card;
 
 internal sealed record CardMerchant(string MerchantAccount, string ApiKey, string HmacKeyHex, string? ChannelAccountId);
 
-internal sealed class CardNotificationRecord(string notificationId, string eventCode, bool success, string? refundReference, string notifyUrl, string body, string signature, bool duplicate, bool dropped)
+internal sealed class CardNotificationRecord(string notificationId, string eventCode, bool success, string? refundReference, string notifyUrl, string body, string signature, bool dropped)
+    : DeliveryTally
 {
-    private int _attempts;
-    private int _deliveries;
-    private int _acknowledged;
-
     public string NotificationId { get; } = notificationId;
     public string NotifyUrl { get; } = notifyUrl;
     public string Body { get; } = body;
     public string Signature { get; } = signature;
-    public bool Duplicate { get; } = duplicate;
-
-    public void RecordAttempt(int copies, bool acknowledged)
-    {
-        Interlocked.Increment(ref _attempts);
-        Interlocked.Add(ref _deliveries, copies);
-        if (acknowledged)
-        {
-            Volatile.Write(ref _acknowledged, 1);
-        }
-    }
 
     public CardNotificationInspection Inspect() =>
-        new(NotificationId, eventCode, success, refundReference, Volatile.Read(ref _attempts), Volatile.Read(ref _deliveries), Volatile.Read(ref _acknowledged) == 1, dropped);
+        Read((attempts, deliveries, acknowledged) => new CardNotificationInspection(NotificationId, eventCode, success, refundReference, attempts, deliveries, acknowledged, dropped));
 }
 
 /// <summary>
@@ -56,8 +43,7 @@ internal sealed class CardSessionState(string id, CardMerchant merchant, string 
     public List<CardRefundAnswer> Refunds { get; } = [];
     public List<CardNotificationRecord> Notifications { get; } = [];
 
-    /// <summary>Held here so the timer lives as long as the session does; an unreferenced timer may be collected.</summary>
-    public ITimer? ExpiryTimer { get; set; }
+    public ExpiryTimer? ExpiryTimer { get; set; }
 
     public CardSessionAnswer Answer(string pageBase) =>
         new(Id, Reference, Status, Amount, Status == "pending" ? pageBase + "card/pay/" + Id : null, PspReference, AuthorisedAt, RefusalReason, Card);

@@ -1,3 +1,5 @@
+using Payments.Sandbox.Shared;
+
 namespace Payments.Sandbox.Ecny;
 
 /// <summary>
@@ -6,24 +8,7 @@ namespace Payments.Sandbox.Ecny;
 /// </summary>
 internal sealed class EcnyExpiry(TimeProvider time, EcnyNotifier notifier)
 {
-    public void Track(EcnyOrderState order)
-    {
-        var timer = time.CreateTimer(_ =>
-        {
-            order.ExpiryTimer?.Dispose();
-            // A timer can fire a moment before the wall clock reaches the expiry: then wait again.
-            if (time.GetUtcNow() < order.ExpiresAt)
-            {
-                Track(order);
-                return;
-            }
-
-            Refresh(order);
-        }, null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        order.ExpiryTimer = timer;
-        var due = order.ExpiresAt - time.GetUtcNow();
-        timer.Change(due < TimeSpan.Zero ? TimeSpan.Zero : due, Timeout.InfiniteTimeSpan);
-    }
+    public void Track(EcnyOrderState order) => order.ExpiryTimer = new ExpiryTimer(time, order.ExpiresAt, () => Refresh(order));
 
     public void Refresh(EcnyOrderState order)
     {

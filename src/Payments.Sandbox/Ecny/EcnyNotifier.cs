@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -6,6 +7,7 @@ using Org.BouncyCastle.Crypto.Engines;
 using Org.BouncyCastle.Crypto.Modes;
 using Org.BouncyCastle.Crypto.Parameters;
 using Payments.Sandbox.Faults;
+using Payments.Sandbox.Shared;
 
 namespace Payments.Sandbox.Ecny;
 
@@ -27,7 +29,7 @@ internal sealed partial class EcnyNotifier(
 
     private static readonly TimeSpan AcknowledgeTimeout = TimeSpan.FromSeconds(10);
 
-    private readonly TimeSpan[] _retries = ParseSchedule(configuration["Sandbox:Ecny:NotifyRetrySeconds"] ?? "15,15,30,180,1800,3600");
+    private readonly IReadOnlyList<TimeSpan> _retries = NotifyRetries.Parse(configuration, "Sandbox:Ecny:NotifyRetrySeconds", "15,15,30,180,1800,3600");
 
     /// <summary>Records a notification about the order (or one of its refunds) and starts delivering it. Call under the order's lock.</summary>
     public void Send(EcnyOrderState order, string eventType, EcnyRefundAnswer? refund = null)
@@ -41,7 +43,7 @@ internal sealed partial class EcnyNotifier(
             "EN" + RandomNumberGenerator.GetHexString(30), eventType, EcnyTime.Format(time.GetUtcNow()), resourceType, Encrypt(order.Merchant.NotifyKey, resourceType, resource));
         string body = JsonSerializer.Serialize(notification, EcnySandboxJson.Default.EcnyNotificationBody);
         bool dropped = fault?.Mode == FaultMode.Drop;
-        var record = new EcnyNotificationRecord(notification.Id, eventType, refund?.OutRefundNo, order.NotifyUrl, body, fault?.Mode == FaultMode.Duplicate, dropped);
+        var record = new EcnyNotificationRecord(notification.Id, eventType, refund?.OutRefundNo, order.NotifyUrl, body, dropped);
         order.Notifications.Add(record);
         if (dropped)
         {
@@ -49,8 +51,8 @@ internal sealed partial class EcnyNotifier(
             return;
         }
 
-        var delay = fault?.Mode is FaultMode.Delay or FaultMode.Reorder ? fault.Delay : TimeSpan.Zero;
-        _ = DeliverWithRetriesAsync(record, delay, lifetime.ApplicationStopping);
+        var stopping = lifetime.ApplicationStopping;
+        _ = NotifyRetries.RunAsync(time, _retries, record, fault, () => DeliverAsync(record, stopping), attempts => LogGaveUp(record.Id, attempts), stopping);
     }
 
     /// <summary>SM4-GCM (RFC 8998): 12-byte random nonce, 16-byte tag after the ciphertext, the resource type as associated data.</summary>
@@ -65,45 +67,8 @@ internal sealed partial class EcnyNotifier(
         return new EcnyEncryptedResource("SM4_GCM", Convert.ToBase64String(output, 0, written), Convert.ToBase64String(nonce), associatedData);
     }
 
-    private async Task DeliverWithRetriesAsync(EcnyNotificationRecord record, TimeSpan firstDelay, CancellationToken stopping)
-    {
-        try
-        {
-            if (firstDelay > TimeSpan.Zero)
-            {
-                await Task.Delay(firstDelay, time, stopping);
-            }
-
-            for (int attempt = 0; ; attempt++)
-            {
-                int copies = record.Duplicate ? 2 : 1;
-                bool[] results = await Task.WhenAll(Enumerable.Range(0, copies).Select(_ => DeliverAsync(record, stopping)));
-                bool acknowledged = results.Any(ok => ok);
-                record.RecordAttempt(copies, acknowledged);
-                if (acknowledged)
-                {
-                    return;
-                }
-
-                if (attempt >= _retries.Length)
-                {
-                    LogGaveUp(record.Id, attempt + 1);
-                    return;
-                }
-
-                await Task.Delay(_retries[attempt], time, stopping);
-            }
-        }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-        {
-            // Shutting down: pending notifications die with the process, as the orders do.
-        }
-    }
-
     private async Task<bool> DeliverAsync(EcnyNotificationRecord record, CancellationToken stopping)
     {
-        using var timeout = new CancellationTokenSource(AcknowledgeTimeout, time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, stopping);
         using var request = new HttpRequestMessage(HttpMethod.Post, record.NotifyUrl)
         {
             Content = new StringContent(record.Body, new UTF8Encoding(false), "application/json"),
@@ -114,19 +79,9 @@ internal sealed partial class EcnyNotifier(
         request.Headers.TryAddWithoutValidation(EcnySandbox.TimestampHeader, timestamp);
         request.Headers.TryAddWithoutValidation(EcnySandbox.NonceHeader, nonce);
         request.Headers.TryAddWithoutValidation(EcnySandbox.SignatureHeader, platform.Sign(timestamp, nonce, Encoding.UTF8.GetBytes(record.Body)));
-        try
-        {
-            using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, linked.Token);
-            string answer = await response.Content.ReadAsStringAsync(linked.Token);
-            bool acknowledged = response.StatusCode == System.Net.HttpStatusCode.OK && IsSuccess(answer);
-            LogDelivered(record.Id, (int)response.StatusCode, acknowledged);
-            return acknowledged;
-        }
-        catch (Exception ex) when (ex is HttpRequestException || (ex is OperationCanceledException && !stopping.IsCancellationRequested))
-        {
-            LogUndelivered(record.Id, ex.Message);
-            return false;
-        }
+        return await NotificationPost.SendAsync(
+            httpClients.CreateClient(HttpClientName), request, time, AcknowledgeTimeout, async (response, ct) => IsSuccess(await response.Content.ReadAsStringAsync(ct)) && response.StatusCode == HttpStatusCode.OK,
+            (status, acknowledged) => LogDelivered(record.Id, status, acknowledged), reason => LogUndelivered(record.Id, reason), stopping);
     }
 
     private static bool IsSuccess(string answer)
@@ -142,14 +97,6 @@ internal sealed partial class EcnyNotifier(
             return false;
         }
     }
-
-    private static TimeSpan[] ParseSchedule(string text) =>
-    [
-        .. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(part =>
-            double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds) && seconds is >= 0 and <= 7 * 24 * 3600
-                ? TimeSpan.FromSeconds(seconds)
-                : throw new InvalidOperationException($"Sandbox:Ecny:NotifyRetrySeconds must be comma-separated seconds, got '{text}'.")),
-    ];
 
     [LoggerMessage(LogLevel.Information, "e-CNY notification {Id} answered {Status}; acknowledged: {Acknowledged}")]
     private partial void LogDelivered(string id, int status, bool acknowledged);

@@ -1,5 +1,6 @@
 using System.Net.Mime;
 using System.Text.Encodings.Web;
+using Payments.Sandbox.PayerPage;
 
 namespace Payments.Sandbox.Ecny;
 
@@ -19,7 +20,7 @@ internal static class EcnyPayerPages
             {
                 if (store.ByToken(token) is not { } order)
                 {
-                    return Results.Content(Page("订单不存在", "<p>Unknown payment code.</p>"), "text/html; charset=utf-8", statusCode: StatusCodes.Status404NotFound);
+                    return Results.Content(ApprovalPage.Html("订单不存在", "<p>Unknown payment code.</p>"), "text/html; charset=utf-8", statusCode: StatusCodes.Status404NotFound);
                 }
 
                 expiry.Refresh(order);
@@ -76,49 +77,7 @@ internal static class EcnyPayerPages
     private static IResult Error(int status, string code, string message) =>
         Results.Json(new SandboxError(code, message), EcnySandboxJson.Default.SandboxError, statusCode: status);
 
-    private static string OrderPage(EcnyOrderState order)
-    {
-        var html = HtmlEncoder.Default;
-        string yuan = (order.Amount / 100m).ToString("F2", System.Globalization.CultureInfo.InvariantCulture);
-        return Page("数字人民币", $$"""
-            <p class="amount">¥{{yuan}}</p>
-            <p>{{html.Encode(order.Subject)}}</p>
-            <p class="meta">{{html.Encode(order.Merchant.MerchantNo)}} · {{html.Encode(order.OutTradeNo)}}</p>
-            <button id="approve" onclick="decide('approve')">Approve</button>
-            <button id="decline" onclick="decide('decline')">Decline</button>
-            <p id="result"></p>
-            <script>
-              async function decide(decision) {
-                const response = await fetch(location.href, {
-                  method: 'POST',
-                  headers: { 'Content-Type': '{{MediaTypeNames.Application.Json}}' },
-                  body: JSON.stringify({ decision })
-                });
-                const body = await response.json();
-                document.getElementById('result').textContent = response.ok ? body.status : (body.code + ' ' + (body.message || ''));
-              }
-            </script>
-            """);
-    }
-
-    private static string Page(string title, string content) => $$"""
-        <!DOCTYPE html>
-        <html lang="zh-CN">
-        <head>
-          <meta charset="utf-8">
-          <meta name="viewport" content="width=device-width, initial-scale=1">
-          <title>{{title}} · Sandbox</title>
-          <style>
-            body { font-family: sans-serif; max-width: 24rem; margin: 2rem auto; text-align: center; }
-            .amount { font-size: 2rem; font-weight: bold; }
-            .meta { color: #888; font-size: 0.8rem; }
-            button { font-size: 1rem; margin: 0.5rem; padding: 0.5rem 1.5rem; }
-          </style>
-        </head>
-        <body>
-        <h1>{{title}}</h1>
-        {{content}}
-        </body>
-        </html>
-        """;
+    private static string OrderPage(EcnyOrderState order) =>
+        ApprovalPage.Render(
+            "数字人民币", (order.Amount / 100m).ToString("F2", System.Globalization.CultureInfo.InvariantCulture), order.Subject, order.Merchant.MerchantNo, order.OutTradeNo, "status");
 }

@@ -6,6 +6,7 @@ using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Payments.Sandbox.Faults;
+using Payments.Sandbox.Shared;
 using Payments.Sandbox.Statements;
 
 namespace Payments.Sandbox.Ecny;
@@ -343,7 +344,7 @@ internal static class EcnySandbox
             return Signed(EcnyAnswer.Error(500, "SYSTEM_ERROR", "injected fault"), platform, time);
         }
 
-        if (fault?.Mode == FaultMode.Delay && !await WaitAsync(fault.Delay, time, context.RequestAborted))
+        if (fault?.Mode == FaultMode.Delay && !await InjectedDelay.WaitAsync(fault.Delay, time, context.RequestAborted))
         {
             return Results.Empty;
         }
@@ -351,7 +352,7 @@ internal static class EcnySandbox
         var answer = act(new EcnyCall(context, merchant, body));
         if (fault?.Mode == FaultMode.Timeout)
         {
-            await WaitAsync(fault.Delay, time, context.RequestAborted);
+            await InjectedDelay.WaitAsync(fault.Delay, time, context.RequestAborted);
             return Results.Empty;
         }
 
@@ -397,19 +398,6 @@ internal static class EcnySandbox
     }
 
     internal static string BaseUrl(HttpRequest request) => $"{request.Scheme}://{request.Host}{request.PathBase}/";
-
-    private static async Task<bool> WaitAsync(TimeSpan delay, TimeProvider time, CancellationToken aborted)
-    {
-        try
-        {
-            await Task.Delay(delay, time, aborted);
-            return true;
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
-    }
 
     private sealed class SignedResult(EcnyAnswer answer, string serial, string timestamp, string nonce, string signature) : IResult
     {

@@ -2,34 +2,20 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using Org.BouncyCastle.Crypto.Parameters;
+using Payments.Sandbox.Shared;
 
 namespace Payments.Sandbox.Ecny;
 
 internal sealed record EcnyMerchant(string MerchantNo, string SerialNo, ECPublicKeyParameters PublicKey, byte[] NotifyKey, string? ChannelAccountId);
 
-internal sealed class EcnyNotificationRecord(string id, string eventType, string? outRefundNo, string notifyUrl, string body, bool duplicate, bool dropped)
+internal sealed class EcnyNotificationRecord(string id, string eventType, string? outRefundNo, string notifyUrl, string body, bool dropped) : DeliveryTally
 {
-    private int _attempts;
-    private int _deliveries;
-    private int _acknowledged;
-
     public string Id { get; } = id;
     public string NotifyUrl { get; } = notifyUrl;
     public string Body { get; } = body;
-    public bool Duplicate { get; } = duplicate;
-
-    public void RecordAttempt(int copies, bool acknowledged)
-    {
-        Interlocked.Increment(ref _attempts);
-        Interlocked.Add(ref _deliveries, copies);
-        if (acknowledged)
-        {
-            Volatile.Write(ref _acknowledged, 1);
-        }
-    }
 
     public EcnyNotificationInspection Inspect() =>
-        new(Id, eventType, outRefundNo, Volatile.Read(ref _attempts), Volatile.Read(ref _deliveries), Volatile.Read(ref _acknowledged) == 1, dropped);
+        Read((attempts, deliveries, acknowledged) => new EcnyNotificationInspection(Id, eventType, outRefundNo, attempts, deliveries, acknowledged, dropped));
 }
 
 /// <summary>One order. Every field is read and written under <see cref="Gate"/>.</summary>
@@ -55,8 +41,7 @@ internal sealed class EcnyOrderState(EcnyMerchant merchant, string outTradeNo, s
     public List<DateTimeOffset> RefundTimes { get; } = [];
     public List<EcnyNotificationRecord> Notifications { get; } = [];
 
-    /// <summary>Held here so the timer lives as long as the order; an unreferenced timer may be collected.</summary>
-    public ITimer? ExpiryTimer { get; set; }
+    public ExpiryTimer? ExpiryTimer { get; set; }
 
     public EcnyOrderAnswer Answer(string baseUrl) => new(
         Merchant.MerchantNo,

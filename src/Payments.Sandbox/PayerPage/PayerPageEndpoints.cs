@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Encodings.Web;
 using Payments.Sandbox.WeChatPay;
 
 namespace Payments.Sandbox.PayerPage;
@@ -28,7 +27,7 @@ internal static class PayerPageEndpoints
         {
             var order = orders.FindByToken(token);
             return order is null
-                ? Results.Content(Page("订单不存在", "<p>Unknown or expired payment code.</p>"), "text/html; charset=utf-8", statusCode: StatusCodes.Status404NotFound)
+                ? Results.Content(ApprovalPage.Html("订单不存在", "<p>Unknown or expired payment code.</p>"), "text/html; charset=utf-8", statusCode: StatusCodes.Status404NotFound)
                 : Results.Content(OrderPage(order), "text/html; charset=utf-8");
         });
         app.MapPost("/pay/wechatpay/{token}", DecideAsync);
@@ -94,51 +93,7 @@ internal static class PayerPageEndpoints
     private static IResult Conflict(string code, string message) =>
         SandboxJson.Error(StatusCodes.Status409Conflict, code, message);
 
-    private static string OrderPage(Order order)
-    {
-        var html = HtmlEncoder.Default;
-        var yuan = (order.Terms.Total / 100m).ToString("0.00", CultureInfo.InvariantCulture);
-        var content = $$"""
-            <p class="amount">¥{{yuan}}</p>
-            <p>{{html.Encode(order.Terms.Description)}}</p>
-            <p class="meta">{{html.Encode(order.MchId)}} · {{html.Encode(order.OutTradeNo)}}</p>
-            <button id="approve" onclick="decide('approve')">Approve</button>
-            <button id="decline" onclick="decide('decline')">Decline</button>
-            <p id="result"></p>
-            <script>
-              async function decide(decision) {
-                const response = await fetch(location.pathname, {
-                  method: 'POST',
-                  headers: { 'Content-Type': 'application/json' },
-                  body: JSON.stringify({ decision })
-                });
-                const body = await response.json();
-                document.getElementById('result').textContent =
-                  response.ok ? body.tradeState : (body.code + ' ' + (body.message || ''));
-              }
-            </script>
-            """;
-        return Page("微信支付", content);
-    }
-
-    private static string Page(string title, string content) => $$"""
-        <!DOCTYPE html>
-        <html lang="zh-CN">
-        <head>
-          <meta charset="utf-8">
-          <meta name="viewport" content="width=device-width, initial-scale=1">
-          <title>{{title}} · Sandbox</title>
-          <style>
-            body { font-family: sans-serif; max-width: 24rem; margin: 2rem auto; text-align: center; }
-            .amount { font-size: 2rem; font-weight: bold; }
-            .meta { color: #888; font-size: 0.8rem; }
-            button { font-size: 1rem; margin: 0.5rem; padding: 0.5rem 1.5rem; }
-          </style>
-        </head>
-        <body>
-        <h1>{{title}}</h1>
-        {{content}}
-        </body>
-        </html>
-        """;
+    private static string OrderPage(Order order) =>
+        ApprovalPage.Render(
+            "微信支付", (order.Terms.Total / 100m).ToString("0.00", CultureInfo.InvariantCulture), order.Terms.Description, order.MchId, order.OutTradeNo, "tradeState");
 }

@@ -1,3 +1,5 @@
+using Payments.Sandbox.Shared;
+
 namespace Payments.Sandbox.Transfer;
 
 /// <summary>
@@ -7,24 +9,7 @@ namespace Payments.Sandbox.Transfer;
 /// </summary>
 internal sealed class TransferExpiry(TimeProvider time, TransferNotifier notifier)
 {
-    public void Track(TransferCollectionState collection)
-    {
-        var timer = time.CreateTimer(_ =>
-        {
-            collection.ExpiryTimer?.Dispose();
-            // A timer can fire a moment before the wall clock reaches the expiry: then wait again.
-            if (time.GetUtcNow() < collection.ExpiresAt)
-            {
-                Track(collection);
-                return;
-            }
-
-            Refresh(collection);
-        }, null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        collection.ExpiryTimer = timer;
-        var due = collection.ExpiresAt - time.GetUtcNow();
-        timer.Change(due < TimeSpan.Zero ? TimeSpan.Zero : due, Timeout.InfiniteTimeSpan);
-    }
+    public void Track(TransferCollectionState collection) => collection.ExpiryTimer = new ExpiryTimer(time, collection.ExpiresAt, () => Refresh(collection));
 
     public void Refresh(TransferCollectionState collection)
     {

@@ -1,8 +1,10 @@
 using System.Globalization;
+using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Payments.Sandbox.Faults;
+using Payments.Sandbox.Shared;
 
 namespace Payments.Sandbox.Transfer;
 
@@ -22,7 +24,7 @@ internal sealed partial class TransferNotifier(
 
     private static readonly TimeSpan AcknowledgeTimeout = TimeSpan.FromSeconds(10);
 
-    private readonly TimeSpan[] _retries = ParseSchedule(configuration["Sandbox:Transfer:NotifyRetrySeconds"] ?? "15,60,300,900,3600,7200");
+    private readonly IReadOnlyList<TimeSpan> _retries = NotifyRetries.Parse(configuration, "Sandbox:Transfer:NotifyRetrySeconds", "15,60,300,900,3600,7200");
 
     /// <summary>Signs a notification about <paramref name="collection"/> (and <paramref name="refund"/>), records it and
     /// starts delivering it, to the refund's notify URL for a refund. Call under the collection's lock.</summary>
@@ -38,7 +40,7 @@ internal sealed partial class TransferNotifier(
         string signature = TransferSignatures.SignNotification(collection.Merchant.NotifyKeyHex, timestamp, nonce, body);
         bool dropped = fault?.Mode == FaultMode.Drop;
         var record = new TransferNotificationRecord(
-            webhook.NotificationId, eventType, refund?.RefundRef, refundNotifyUrl ?? collection.NotifyUrl, body, timestamp, nonce, signature, fault?.Mode == FaultMode.Duplicate, dropped);
+            webhook.NotificationId, eventType, refund?.RefundRef, refundNotifyUrl ?? collection.NotifyUrl, body, timestamp, nonce, signature, dropped);
         collection.Notifications.Add(record);
         if (dropped)
         {
@@ -46,49 +48,13 @@ internal sealed partial class TransferNotifier(
             return;
         }
 
-        var delay = fault?.Mode is FaultMode.Delay or FaultMode.Reorder ? fault.Delay : TimeSpan.Zero;
-        _ = DeliverWithRetriesAsync(record, delay, lifetime.ApplicationStopping);
-    }
-
-    private async Task DeliverWithRetriesAsync(TransferNotificationRecord record, TimeSpan firstDelay, CancellationToken stopping)
-    {
-        try
-        {
-            if (firstDelay > TimeSpan.Zero)
-            {
-                await Task.Delay(firstDelay, time, stopping);
-            }
-
-            for (int attempt = 0; ; attempt++)
-            {
-                int copies = record.Duplicate ? 2 : 1;
-                bool[] results = await Task.WhenAll(Enumerable.Range(0, copies).Select(_ => DeliverAsync(record, stopping)));
-                bool acknowledged = results.Any(ok => ok);
-                record.RecordAttempt(copies, acknowledged);
-                if (acknowledged)
-                {
-                    return;
-                }
-
-                if (attempt >= _retries.Length)
-                {
-                    LogGaveUp(record.NotificationId, attempt + 1);
-                    return;
-                }
-
-                await Task.Delay(_retries[attempt], time, stopping);
-            }
-        }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-        {
-            // Shutting down: pending notifications die with the process, as the collections do.
-        }
+        var stopping = lifetime.ApplicationStopping;
+        _ = NotifyRetries.RunAsync(
+            time, _retries, record, fault, () => DeliverAsync(record, stopping), attempts => LogGaveUp(record.NotificationId, attempts), stopping);
     }
 
     private async Task<bool> DeliverAsync(TransferNotificationRecord record, CancellationToken stopping)
     {
-        using var timeout = new CancellationTokenSource(AcknowledgeTimeout, time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, stopping);
         using var request = new HttpRequestMessage(HttpMethod.Post, record.NotifyUrl)
         {
             Content = new StringContent(record.Body, Encoding.UTF8, "application/json"),
@@ -96,19 +62,9 @@ internal sealed partial class TransferNotifier(
         request.Headers.TryAddWithoutValidation(TransferSignatures.NotifyTimestampHeader, record.Timestamp);
         request.Headers.TryAddWithoutValidation(TransferSignatures.NotifyNonceHeader, record.Nonce);
         request.Headers.TryAddWithoutValidation(TransferSignatures.NotifySignatureHeader, record.Signature);
-        try
-        {
-            using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, linked.Token);
-            string answer = await response.Content.ReadAsStringAsync(linked.Token);
-            bool acknowledged = response.StatusCode == System.Net.HttpStatusCode.OK && IsSuccess(answer);
-            LogDelivered(record.NotificationId, (int)response.StatusCode, acknowledged);
-            return acknowledged;
-        }
-        catch (Exception ex) when (ex is HttpRequestException || (ex is OperationCanceledException && !stopping.IsCancellationRequested))
-        {
-            LogUndelivered(record.NotificationId, ex.Message);
-            return false;
-        }
+        return await NotificationPost.SendAsync(
+            httpClients.CreateClient(HttpClientName), request, time, AcknowledgeTimeout, async (response, ct) => IsSuccess(await response.Content.ReadAsStringAsync(ct)) && response.StatusCode == HttpStatusCode.OK,
+            (status, acknowledged) => LogDelivered(record.NotificationId, status, acknowledged), reason => LogUndelivered(record.NotificationId, reason), stopping);
     }
 
     private static bool IsSuccess(string answer)
@@ -122,14 +78,6 @@ internal sealed partial class TransferNotifier(
             return false;
         }
     }
-
-    private static TimeSpan[] ParseSchedule(string text) =>
-    [
-        .. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(part =>
-            double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds) && seconds is >= 0 and <= 7 * 24 * 3600
-                ? TimeSpan.FromSeconds(seconds)
-                : throw new InvalidOperationException($"Sandbox:Transfer:NotifyRetrySeconds must be comma-separated seconds, got '{text}'.")),
-    ];
 
     [LoggerMessage(LogLevel.Information, "Transfer notification {NotificationId} answered {Status}; acknowledged: {Acknowledged}")]
     private partial void LogDelivered(string notificationId, int status, bool acknowledged);

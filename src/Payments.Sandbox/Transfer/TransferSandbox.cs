@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Payments.Sandbox.Faults;
+using Payments.Sandbox.Shared;
 using Payments.Sandbox.Statements;
 
 namespace Payments.Sandbox.Transfer;
@@ -268,7 +269,7 @@ internal static class TransferSandbox
             return Error(StatusCodes.Status500InternalServerError, "SYSTEM_ERROR", "injected fault");
         }
 
-        if (fault?.Mode == FaultMode.Delay && !await WaitAsync(fault.Delay, time, context.RequestAborted))
+        if (fault?.Mode == FaultMode.Delay && !await InjectedDelay.WaitAsync(fault.Delay, time, context.RequestAborted))
         {
             return Results.Empty;
         }
@@ -305,7 +306,7 @@ internal static class TransferSandbox
         var answer = act(merchant, body!);
         if (fault?.Mode == FaultMode.Timeout)
         {
-            await WaitAsync(fault.Delay, time, context.RequestAborted);
+            await InjectedDelay.WaitAsync(fault.Delay, time, context.RequestAborted);
             return Results.Empty;
         }
 
@@ -331,18 +332,5 @@ internal static class TransferSandbox
             && store.UseNonce(corporateId, nonce)
             ? merchant
             : null;
-    }
-
-    private static async Task<bool> WaitAsync(TimeSpan delay, TimeProvider time, CancellationToken aborted)
-    {
-        try
-        {
-            await Task.Delay(delay, time, aborted);
-            return true;
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
     }
 }

@@ -1,36 +1,23 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using Payments.Sandbox.Shared;
 
 namespace Payments.Sandbox.Transfer;
 
 internal sealed record TransferMerchant(string CorporateId, string ApiKeyHex, string NotifyKeyHex, string? ChannelAccountId);
 
-internal sealed class TransferNotificationRecord(string notificationId, string eventType, string? refundRef, string notifyUrl, string body, string timestamp, string nonce, string signature, bool duplicate, bool dropped)
+internal sealed class TransferNotificationRecord(string notificationId, string eventType, string? refundRef, string notifyUrl, string body, string timestamp, string nonce, string signature, bool dropped)
+    : DeliveryTally
 {
-    private int _attempts;
-    private int _deliveries;
-    private int _acknowledged;
-
     public string NotificationId { get; } = notificationId;
     public string NotifyUrl { get; } = notifyUrl;
     public string Body { get; } = body;
     public string Timestamp { get; } = timestamp;
     public string Nonce { get; } = nonce;
     public string Signature { get; } = signature;
-    public bool Duplicate { get; } = duplicate;
-
-    public void RecordAttempt(int copies, bool acknowledged)
-    {
-        Interlocked.Increment(ref _attempts);
-        Interlocked.Add(ref _deliveries, copies);
-        if (acknowledged)
-        {
-            Volatile.Write(ref _acknowledged, 1);
-        }
-    }
 
     public TransferNotificationInspection Inspect() =>
-        new(NotificationId, eventType, refundRef, Volatile.Read(ref _attempts), Volatile.Read(ref _deliveries), Volatile.Read(ref _acknowledged) == 1, dropped);
+        Read((attempts, deliveries, acknowledged) => new TransferNotificationInspection(NotificationId, eventType, refundRef, attempts, deliveries, acknowledged, dropped));
 }
 
 /// <summary>
@@ -69,8 +56,7 @@ internal sealed class TransferCollectionState(
     public List<TransferRefundAnswer> Refunds { get; } = [];
     public List<TransferNotificationRecord> Notifications { get; } = [];
 
-    /// <summary>Held here so the timer lives as long as the collection does; an unreferenced timer may be collected.</summary>
-    public ITimer? ExpiryTimer { get; set; }
+    public ExpiryTimer? ExpiryTimer { get; set; }
 
     public bool TakesCredits => Status is Open or PartiallyPaid;
 

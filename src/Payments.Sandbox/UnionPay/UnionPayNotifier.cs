@@ -1,6 +1,8 @@
 using System.Globalization;
+using System.Net;
 using System.Text;
 using Payments.Sandbox.Faults;
+using Payments.Sandbox.Shared;
 
 namespace Payments.Sandbox.UnionPay;
 
@@ -22,7 +24,7 @@ internal sealed partial class UnionPayNotifier(
 
     private static readonly TimeSpan AcknowledgeTimeout = TimeSpan.FromSeconds(10);
 
-    private readonly TimeSpan[] _retries = ParseSchedule(configuration["Sandbox:UnionPay:NotifyRetrySeconds"] ?? "60,120,240,480,960");
+    private readonly IReadOnlyList<TimeSpan> _retries = NotifyRetries.Parse(configuration, "Sandbox:UnionPay:NotifyRetrySeconds", "60,120,240,480,960");
 
     /// <summary>Signs a notification about the order (or one of its refunds), records it and starts delivering it. Call under the order's lock.</summary>
     public void Send(UnionPayOrder order, UnionPayRefund? refund = null)
@@ -65,74 +67,22 @@ internal sealed partial class UnionPayNotifier(
             return;
         }
 
-        var delay = fault?.Mode is FaultMode.Delay or FaultMode.Reorder ? fault.Delay : TimeSpan.Zero;
-        _ = DeliverWithRetriesAsync(record, refund?.BackUrl ?? order.Terms.BackUrl, fault?.Mode == FaultMode.Duplicate, delay, lifetime.ApplicationStopping);
-    }
-
-    private async Task DeliverWithRetriesAsync(UnionPayNotificationRecord record, string backUrl, bool duplicate, TimeSpan firstDelay, CancellationToken stopping)
-    {
-        try
-        {
-            if (firstDelay > TimeSpan.Zero)
-            {
-                await Task.Delay(firstDelay, time, stopping);
-            }
-
-            for (int attempt = 0; ; attempt++)
-            {
-                int copies = duplicate ? 2 : 1;
-                bool[] results = await Task.WhenAll(Enumerable.Range(0, copies).Select(_ => DeliverAsync(record, backUrl, stopping)));
-                bool acknowledged = results.Any(ok => ok);
-                record.RecordAttempt(copies, acknowledged);
-                if (acknowledged)
-                {
-                    return;
-                }
-
-                if (attempt >= _retries.Length)
-                {
-                    LogGaveUp(record.QueryId, attempt + 1);
-                    return;
-                }
-
-                await Task.Delay(_retries[attempt], time, stopping);
-            }
-        }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-        {
-            // Shutting down: pending notifications die with the process, as the orders do.
-        }
+        string backUrl = refund?.BackUrl ?? order.Terms.BackUrl;
+        var stopping = lifetime.ApplicationStopping;
+        _ = NotifyRetries.RunAsync(
+            time, _retries, record, fault, () => DeliverAsync(record, backUrl, stopping), attempts => LogGaveUp(record.QueryId, attempts), stopping);
     }
 
     private async Task<bool> DeliverAsync(UnionPayNotificationRecord record, string backUrl, CancellationToken stopping)
     {
-        using var timeout = new CancellationTokenSource(AcknowledgeTimeout, time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, stopping);
         using var request = new HttpRequestMessage(HttpMethod.Post, backUrl)
         {
             Content = new StringContent(record.Body, Encoding.UTF8, "application/x-www-form-urlencoded"),
         };
-        try
-        {
-            using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, linked.Token);
-            bool acknowledged = response.StatusCode == System.Net.HttpStatusCode.OK;
-            LogDelivered(record.QueryId, (int)response.StatusCode);
-            return acknowledged;
-        }
-        catch (Exception ex) when (ex is HttpRequestException || (ex is OperationCanceledException && !stopping.IsCancellationRequested))
-        {
-            LogUndelivered(record.QueryId, ex.Message);
-            return false;
-        }
+        return await NotificationPost.SendAsync(
+            httpClients.CreateClient(HttpClientName), request, time, AcknowledgeTimeout, (response, _) => Task.FromResult(response.StatusCode == HttpStatusCode.OK),
+            (status, _) => LogDelivered(record.QueryId, status), reason => LogUndelivered(record.QueryId, reason), stopping);
     }
-
-    private static TimeSpan[] ParseSchedule(string text) =>
-    [
-        .. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(part =>
-            double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds) && seconds is >= 0 and <= 7 * 24 * 3600
-                ? TimeSpan.FromSeconds(seconds)
-                : throw new InvalidOperationException($"Sandbox:UnionPay:NotifyRetrySeconds must be comma-separated seconds, got '{text}'.")),
-    ];
 
     [LoggerMessage(LogLevel.Information, "UnionPay notification {QueryId} answered {Status}")]
     private partial void LogDelivered(string queryId, int status);

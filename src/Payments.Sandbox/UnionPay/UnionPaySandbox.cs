@@ -6,6 +6,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Payments.Sandbox.Faults;
+using Payments.Sandbox.Shared;
 using Payments.Sandbox.Statements;
 
 namespace Payments.Sandbox.UnionPay;
@@ -379,7 +380,7 @@ internal static class UnionPaySandbox
             return Results.Text("injected fault", statusCode: StatusCodes.Status500InternalServerError);
         }
 
-        if (fault?.Mode == FaultMode.Delay && !await WaitAsync(fault.Delay, time, context.RequestAborted))
+        if (fault?.Mode == FaultMode.Delay && !await InjectedDelay.WaitAsync(fault.Delay, time, context.RequestAborted))
         {
             return Results.Empty;
         }
@@ -387,7 +388,7 @@ internal static class UnionPaySandbox
         var answer = Authenticate(store, fields) is { } merchant ? act(merchant, fields) : Answer(pki, fields, "11", "验证签名失败");
         if (fault?.Mode == FaultMode.Timeout)
         {
-            await WaitAsync(fault.Delay, time, context.RequestAborted);
+            await InjectedDelay.WaitAsync(fault.Delay, time, context.RequestAborted);
             return Results.Empty;
         }
 
@@ -469,17 +470,4 @@ internal static class UnionPaySandbox
 
     private static IResult Page(int status, string body) =>
         Results.Content($"<!doctype html><html><head><meta charset=\"utf-8\"><title>银联在线支付 (sandbox)</title></head><body>{body}</body></html>", "text/html; charset=utf-8", Encoding.UTF8, status);
-
-    private static async Task<bool> WaitAsync(TimeSpan delay, TimeProvider time, CancellationToken aborted)
-    {
-        try
-        {
-            await Task.Delay(delay, time, aborted);
-            return true;
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
-    }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using Payments.Sandbox.Shared;
 
 namespace Payments.Sandbox.UnionPay;
 
@@ -10,26 +11,12 @@ internal sealed record UnionPayTerms(long TxnAmt, string BackUrl, string? FrontU
 
 internal sealed record UnionPayRefund(string OrderId, string QueryId, long TxnAmt, string TxnTime, DateTimeOffset RefundedAt, string BackUrl);
 
-internal sealed class UnionPayNotificationRecord(string queryId, string txnType, string body)
+internal sealed class UnionPayNotificationRecord(string queryId, string txnType, string body) : DeliveryTally
 {
-    private int _attempts;
-    private int _deliveries;
-    private int _acknowledged;
-
     public string QueryId { get; } = queryId;
     public string Body { get; } = body;
 
-    public void RecordAttempt(int copies, bool acknowledged)
-    {
-        Interlocked.Increment(ref _attempts);
-        Interlocked.Add(ref _deliveries, copies);
-        if (acknowledged)
-        {
-            Volatile.Write(ref _acknowledged, 1);
-        }
-    }
-
-    public UnionPayNotificationView View() => new(QueryId, txnType, Volatile.Read(ref _attempts), Volatile.Read(ref _deliveries), Volatile.Read(ref _acknowledged) == 1);
+    public UnionPayNotificationView View() => Read((attempts, deliveries, acknowledged) => new UnionPayNotificationView(QueryId, txnType, attempts, deliveries, acknowledged));
 }
 
 /// <summary>
@@ -52,8 +39,7 @@ internal sealed class UnionPayOrder(UnionPayMerchant merchant, string orderId, U
     public List<UnionPayRefund> Refunds { get; } = [];
     public List<UnionPayNotificationRecord> Notifications { get; } = [];
 
-    /// <summary>Held here so the timer lives as long as the order; an unreferenced timer may be collected.</summary>
-    public ITimer? ExpiryTimer { get; set; }
+    public ExpiryTimer? ExpiryTimer { get; set; }
 
     public UnionPayOrderView View()
     {
@@ -126,23 +112,7 @@ internal sealed class UnionPayStore
 /// </summary>
 internal sealed class UnionPayExpiry(TimeProvider time)
 {
-    public void Track(UnionPayOrder order)
-    {
-        var timer = time.CreateTimer(_ =>
-        {
-            order.ExpiryTimer?.Dispose();
-            if (time.GetUtcNow() < order.Terms.PayTimeout)
-            {
-                Track(order);
-                return;
-            }
-
-            Refresh(order);
-        }, null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        order.ExpiryTimer = timer;
-        var due = order.Terms.PayTimeout - time.GetUtcNow();
-        timer.Change(due < TimeSpan.Zero ? TimeSpan.Zero : due, Timeout.InfiniteTimeSpan);
-    }
+    public void Track(UnionPayOrder order) => order.ExpiryTimer = new ExpiryTimer(time, order.Terms.PayTimeout, () => Refresh(order));
 
     public void Refresh(UnionPayOrder order)
     {

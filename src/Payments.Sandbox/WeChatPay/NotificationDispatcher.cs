@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Payments.Sandbox.Faults;
+using Payments.Sandbox.Shared;
 
 namespace Payments.Sandbox.WeChatPay;
 
@@ -23,9 +24,7 @@ internal sealed partial class NotificationDispatcher(
     // The channel counts an answer slower than this as a failure and retries.
     private static readonly TimeSpan AcknowledgeTimeout = TimeSpan.FromSeconds(5);
 
-    private readonly Lock _gate = new();
-    private readonly PriorityQueue<PendingAttempt, DateTimeOffset> _queue = new();
-    private TaskCompletionSource _wakeUp = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly DueQueue<PendingAttempt> _queue = new(time);
 
     public void PaymentSucceeded(Order order, Transaction transaction) =>
         Send(
@@ -103,73 +102,25 @@ internal sealed partial class NotificationDispatcher(
             dropped: false);
         attach(record);
 
-        // Reorder is accepted as a delay until notifications for several events can be shuffled.
-        var delay = fault?.Mode is FaultMode.Delay or FaultMode.Reorder ? fault.Delay : TimeSpan.Zero;
-        Schedule(new PendingAttempt(record, 0), time.GetUtcNow() + delay);
+        _queue.Schedule(new PendingAttempt(record, 0), time.GetUtcNow() + NotifyRetries.FirstDelay(fault));
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            var due = new List<PendingAttempt>();
-            TimeSpan wait;
-            Task wakeUp;
-            lock (_gate)
-            {
-                if (_wakeUp.Task.IsCompleted)
-                {
-                    _wakeUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                }
-
-                wakeUp = _wakeUp.Task;
-                var now = time.GetUtcNow();
-                while (_queue.TryPeek(out var attempt, out var at) && at <= now)
-                {
-                    _queue.Dequeue();
-                    due.Add(attempt);
-                }
-
-                wait = _queue.TryPeek(out _, out var next) ? next - now : Timeout.InfiniteTimeSpan;
-            }
-
-            foreach (var attempt in due)
-            {
-                _ = AttemptAsync(attempt, stoppingToken);
-            }
-
-            using var waitCancellation = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-            await Task.WhenAny(wakeUp, Task.Delay(wait, time, waitCancellation.Token));
-            await waitCancellation.CancelAsync();
-        }
-    }
-
-    private void Schedule(PendingAttempt attempt, DateTimeOffset at)
-    {
-        lock (_gate)
-        {
-            _queue.Enqueue(attempt, at);
-            _wakeUp.TrySetResult();
-        }
-    }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        _queue.RunAsync(attempt => _ = AttemptAsync(attempt, stoppingToken), stoppingToken);
 
     private async Task AttemptAsync(PendingAttempt attempt, CancellationToken stoppingToken)
     {
         try
         {
             var record = attempt.Record;
-            var copies = record.Duplicate ? 2 : 1;
-            var results = await Task.WhenAll(Enumerable.Range(0, copies).Select(_ => SendAsync(record, stoppingToken)));
-            var acknowledged = results.Any(ok => ok);
-            record.RecordAttempt(copies, acknowledged);
-            if (acknowledged)
+            if (await NotifyRetries.AttemptAsync(record, record.Duplicate, () => SendAsync(record, stoppingToken)))
             {
                 return;
             }
 
             if (attempt.Index < schedule.Retries.Count)
             {
-                Schedule(attempt with { Index = attempt.Index + 1 }, time.GetUtcNow() + schedule.Retries[attempt.Index]);
+                _queue.Schedule(attempt with { Index = attempt.Index + 1 }, time.GetUtcNow() + schedule.Retries[attempt.Index]);
             }
             else
             {
@@ -188,8 +139,6 @@ internal sealed partial class NotificationDispatcher(
 
     private async Task<bool> SendAsync(NotificationRecord record, CancellationToken stoppingToken)
     {
-        using var timeout = new CancellationTokenSource(AcknowledgeTimeout, time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, stoppingToken);
         using var request = new HttpRequestMessage(HttpMethod.Post, record.NotifyUrl)
         {
             Content = new ByteArrayContent(record.Body),
@@ -200,18 +149,9 @@ internal sealed partial class NotificationDispatcher(
             request.Headers.TryAddWithoutValidation(name, value);
         }
 
-        try
-        {
-            using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, linked.Token);
-            var acknowledged = response.StatusCode is HttpStatusCode.OK or HttpStatusCode.NoContent;
-            LogDelivered(record.Id, record.NotifyUrl, (int)response.StatusCode, acknowledged);
-            return acknowledged;
-        }
-        catch (Exception ex) when (ex is HttpRequestException || (ex is OperationCanceledException && !stoppingToken.IsCancellationRequested))
-        {
-            LogUndelivered(record.Id, record.NotifyUrl, ex.Message);
-            return false;
-        }
+        return await NotificationPost.SendAsync(
+            httpClients.CreateClient(HttpClientName), request, time, AcknowledgeTimeout, (response, _) => Task.FromResult(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.NoContent),
+            (status, acknowledged) => LogDelivered(record.Id, record.NotifyUrl, status, acknowledged), reason => LogUndelivered(record.Id, record.NotifyUrl, reason), stoppingToken);
     }
 
     private sealed record PendingAttempt(NotificationRecord Record, int Index);

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Payments.Sandbox.Faults;
+using Payments.Sandbox.Shared;
 
 namespace Payments.Sandbox.WeChatPay;
 
@@ -62,33 +63,19 @@ internal static partial class WeChatPayApi
             return SignedAnswer.Error(StatusCodes.Status500InternalServerError, "SYSTEM_ERROR", "系统错误");
         }
 
-        if (fault?.Mode == FaultMode.Delay && !await WaitAsync(fault.Delay, time, aborted))
+        if (fault?.Mode == FaultMode.Delay && !await InjectedDelay.WaitAsync(fault.Delay, time, aborted))
         {
             return Results.Empty;
         }
 
         var answer = run(new ApiCall(context, caller.Merchant, body));
 
-        if (fault?.Mode == FaultMode.Timeout && !await WaitAsync(fault.Delay, time, aborted))
+        if (fault?.Mode == FaultMode.Timeout && !await InjectedDelay.WaitAsync(fault.Delay, time, aborted))
         {
             return Results.Empty;
         }
 
         return answer;
-    }
-
-    /// <returns>False when the client went away first.</returns>
-    private static async Task<bool> WaitAsync(TimeSpan delay, TimeProvider time, CancellationToken aborted)
-    {
-        try
-        {
-            await Task.Delay(delay, time, aborted);
-            return true;
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
     }
 
     private static SignedAnswer CreateNative(ApiCall call)

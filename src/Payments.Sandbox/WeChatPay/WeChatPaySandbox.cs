@@ -27,7 +27,7 @@ internal static class WeChatPaySandbox
         services.AddSingleton<MerchantRegistry>();
         services.AddSingleton<OrderStore>();
         services.AddSingleton<RequestAuthenticator>();
-        services.AddSingleton(sp => NotifySchedule.Parse(sp.GetRequiredService<IConfiguration>()[NotifySchedule.ConfigurationKey]));
+        services.AddSingleton(sp => NotifySchedule.Parse(sp.GetRequiredService<IConfiguration>()));
         services.AddSingleton<NotificationDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<NotificationDispatcher>());
         services.AddSingleton<RefundSettler>();
