@@ -118,6 +118,9 @@ public sealed class TransferEndToEndTests(EndToEndFixture fx) : IAsyncLifetime
         var excess = await AutomaticRefundAsync(id, "auto-over-");
         Assert.Equal(("auto-over-" + collectionId, 5000L), (excess.GetProperty("merchantRefundNo").GetString(), excess.GetProperty("amount").GetInt64()));
         Assert.Contains(await ExceptionsAboutAsync(id), e => e.GetProperty("reason").GetString()!.StartsWith("overpayment", StringComparison.Ordinal));
+        var view = JsonDocument.Parse(await (await fx.AdminAsync(HttpMethod.Get, $"/api/v1/admin/payments/{id}", fx.AuditorKey)).Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal(15000, view.GetProperty("amountReceived").GetInt64());
+        Assert.Contains(view.GetProperty("refunds").EnumerateArray(), r => r.GetProperty("automatic").GetBoolean() && r.GetProperty("channelTransactionId").GetString() == collectionId);
 
         string refundId = await Shop.RefundAsync(id, "R-ALL", 10000);
         await Shop.WaitForRefundAsync(refundId, "succeeded");

@@ -6,7 +6,8 @@ using Payments.Core.Routing;
 namespace Payments.Functions.Api.Admin;
 
 /// <summary>What an operator needs to see about one payment that the merchant's view leaves out: why it
-/// went to its account, what risk control said, why it is flagged, how often we asked the channel.</summary>
+/// went to its account, what risk control said, why it is flagged, what the payer actually sent where the
+/// payer sets the amount, how often we asked the channel.</summary>
 public static class PaymentsAdminApi
 {
     public static RouteGroupBuilder MapPaymentsAdminApi(this RouteGroupBuilder admin)
@@ -28,6 +29,7 @@ public static class PaymentsAdminApi
             PaymentDto.From(p),
             p.MerchantId,
             p.AttentionReason,
+            p.AmountReceived?.MinorUnits,
             p.Routing,
             p.Risk is { } risk ? new OperatorRiskDto(risk.Action.ToString().ToLowerInvariant(), risk.Reasons) : null,
             p.QueryAttempts,
@@ -43,5 +45,5 @@ public sealed record OperatorRiskDto(string Action, IReadOnlyList<string> Reason
 public sealed record OperatorRefundDto(RefundDto Refund, bool Automatic, string? ChannelTransactionId);
 
 public sealed record OperatorPaymentDto(
-    PaymentDto Payment, string MerchantId, string? AttentionReason, RoutingDecision? Routing, OperatorRiskDto? Risk,
+    PaymentDto Payment, string MerchantId, string? AttentionReason, long? AmountReceived, RoutingDecision? Routing, OperatorRiskDto? Risk,
     int QueryAttempts, DateTimeOffset? LastQueriedAt, IReadOnlyList<OperatorRefundDto> Refunds, string Object = "operator_payment");
