@@ -3,8 +3,8 @@
 source "$(dirname "$0")/../scripts/lib.sh"
 root=$(repo_root)
 cd "$root"
-# The reconciliation benchmark touches no storage: no Azurite for it.
-if [ "${1:-}" = "recon" ]; then
+# The reconciliation and signature benchmarks touch no storage: no Azurite for them.
+if [ "${1:-}" = "recon" ] || [ "${1:-}" = "sign" ]; then
   exec dotnet run -c Release --project bench/Payments.Bench -- "$@"
 fi
 ensure_npm "$root"

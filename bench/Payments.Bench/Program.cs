@@ -25,6 +25,13 @@ if (args is ["recon", .. var reconArgs])
     return;
 }
 
+// bench/run.sh sign [iterations]: callback verification cost per channel; no storage involved.
+if (args is ["sign", .. var signArgs])
+{
+    Environment.ExitCode = SignatureBench.Run(signArgs);
+    return;
+}
+
 // bench/run.sh index [records]: reading one business day of the reconciliation index from Azurite.
 if (args is ["index", .. var indexArgs])
 {
