@@ -48,6 +48,8 @@ public sealed partial class UnionPayChannel : IPaymentChannel
     // Parsing PEM costs more than the call it serves. Keyed by the PEM itself, so rotation is never served stale.
     private readonly ConcurrentDictionary<string, RSA> _keys = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, X509Certificate2> _certificates = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, TrustedSigner> _trustedSigners = new(StringComparer.Ordinal);
+    private const int MaxTrustedSigners = 64;
 
     /// <param name="httpClient">Used for every call; its <see cref="HttpClient.Timeout"/> bounds each call.</param>
     /// <param name="timeProvider">Clock for <c>txnTime</c> and for the validity of UnionPay's certificates.</param>
@@ -382,15 +384,54 @@ public sealed partial class UnionPayChannel : IPaymentChannel
             return "no signPubKeyCert";
         }
 
-        using var key = UnionPaySigner.VerifySigningCertificate(
-            certificatePem, Certificate(account.Credential("rootCertPem")), Certificate(account.Credential("middleCertPem")), _timeProvider.GetUtcNow(), out string problem);
-        if (key is null)
+        if (TrustedKey(account, certificatePem, out string problem) is not { } key)
         {
             return problem;
         }
 
         return UnionPaySigner.Verify(key, UnionPaySigner.BuildSignContent(fields), signature) ? null : "signature does not verify";
     }
+
+    /// <summary>The key of a signing certificate that chains to the account's root and middle certificates. Building
+    /// the chain is most of a message's cost (bench/run.sh sign) and UnionPay's signing certificate changes once in
+    /// years, so a certificate that chained is remembered, keyed by itself and the anchors it chained to; its validity
+    /// is checked on every use.</summary>
+    private RSA? TrustedKey(ChannelAccount account, string certificatePem, out string problem)
+    {
+        string rootPem = account.Credential("rootCertPem");
+        string middlePem = account.Credential("middleCertPem");
+        string cacheKey = string.Concat(certificatePem, "\n", rootPem, "\n", middlePem);
+        var now = _timeProvider.GetUtcNow();
+        if (_trustedSigners.TryGetValue(cacheKey, out var known))
+        {
+            if (now >= known.NotBefore && now <= known.NotAfter)
+            {
+                problem = string.Empty;
+                return known.Key;
+            }
+
+            _trustedSigners.TryRemove(cacheKey, out _);
+            problem = "signPubKeyCert is not valid now";
+            return null;
+        }
+
+        var key = UnionPaySigner.VerifySigningCertificate(certificatePem, Certificate(rootPem), Certificate(middlePem), now, out problem);
+        if (key is null)
+        {
+            return null;
+        }
+
+        if (_trustedSigners.Count >= MaxTrustedSigners)
+        {
+            _trustedSigners.Clear();
+        }
+
+        using var certificate = X509Certificate2.CreateFromPem(certificatePem);
+        _trustedSigners[cacheKey] = new TrustedSigner(key, certificate.NotBefore.ToUniversalTime(), certificate.NotAfter.ToUniversalTime());
+        return key;
+    }
+
+    private sealed record TrustedSigner(RSA Key, DateTimeOffset NotBefore, DateTimeOffset NotAfter);
 
     private X509Certificate2 Certificate(string pem) => _certificates.GetOrAdd(pem, static text => X509Certificate2.CreateFromPem(text));
 

@@ -50,6 +50,30 @@ public sealed class UnionPayNotificationTests : IDisposable
     }
 
     [Fact]
+    public void ACertificateThatChainedBeforeIsRefusedOnceItHasExpiredAndForAccountsWithOtherAnchors()
+    {
+        var clock = new MovableClock { Now = DateTimeOffset.UtcNow };
+        var channel = new UnionPayChannel(new HttpClient(), clock);
+        string body = Form(_pki.Sign(Consume()));
+        var headers = new Dictionary<string, string>();
+
+        Assert.IsType<NotificationParseResult.Valid>(channel.ParseNotification(Account, headers, body));
+        Assert.IsType<NotificationParseResult.Valid>(channel.ParseNotification(Account, headers, body));
+        using var otherPki = new TestPki();
+        Assert.IsType<NotificationParseResult.Invalid>(channel.ParseNotification(UnionPayTestData.Account(new Uri("http://127.0.0.1:9/"), otherPki), headers, body));
+
+        clock.Now = clock.Now.AddYears(2);
+        Assert.IsType<NotificationParseResult.Invalid>(channel.ParseNotification(Account, headers, body));
+    }
+
+    private sealed class MovableClock : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; }
+
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
+
+    [Fact]
     public void AChangedFieldAForeignKeyAnUnknownMerchantOrNoSignatureAreInvalid()
     {
         var signed = _pki.Sign(Consume());
