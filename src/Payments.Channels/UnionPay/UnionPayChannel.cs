@@ -52,7 +52,8 @@ public sealed partial class UnionPayChannel : IPaymentChannel
     private const int MaxTrustedSigners = 64;
 
     /// <param name="httpClient">Used for every call; its <see cref="HttpClient.Timeout"/> bounds each call.</param>
-    /// <param name="timeProvider">Clock for <c>txnTime</c> and for the validity of UnionPay's certificates.</param>
+    /// <param name="timeProvider">Clock for the <c>txnTime</c> of a request that has no creation time to name, and for
+    /// the validity of UnionPay's certificates.</param>
     public UnionPayChannel(HttpClient httpClient, TimeProvider timeProvider)
     {
         _httpClient = httpClient ?? throw new ArgumentNullException(nameof(httpClient));
@@ -66,7 +67,8 @@ public sealed partial class UnionPayChannel : IPaymentChannel
     /// <c>page</c>: signs a front-end consume (txnType 01/01, bizType 000201, channelType 07) and returns
     /// <c>frontTransReq.do</c> with the signed fields as its query string, a <c>redirect</c>: the request is the
     /// payer's browser's to carry, so nothing is sent now. <c>qr</c>: asks for a QR code (txnType 01/07, bizType
-    /// 000000) and returns its <c>qrCode</c>. Both name our payment as <c>orderId</c>, expire at <c>payTimeout</c>,
+    /// 000000) and returns its <c>qrCode</c>. Both name our payment as <c>orderId</c> and its creation time as
+    /// <c>txnTime</c> (so every retry, and every later query, names the same order), expire at <c>payTimeout</c>,
     /// notify <c>backUrl</c>; a page payment returns the payer to the storefront's return URL (<c>frontUrl</c>).
     /// </summary>
     public async Task<ChannelResult<ChannelOrder>> CreateAsync(ChannelAccount account, ChannelCreateRequest request, CancellationToken cancellationToken)
@@ -89,7 +91,7 @@ public sealed partial class UnionPayChannel : IPaymentChannel
         bool page = request.Method == PageMethod;
         var fields = Common(account, UnionPayStatusMapping.ConsumeTxnType, page ? "01" : "07", page ? "000201" : "000000", page ? "07" : "08");
         fields.Add(new("orderId", orderId));
-        fields.Add(new("txnTime", UnionPayWire.FormatTime(_timeProvider.GetUtcNow())));
+        fields.Add(new("txnTime", TxnTime(request.CreatedAt)));
         fields.Add(new("txnAmt", UnionPayStatusMapping.ToTxnAmt(request.Amount)));
         fields.Add(new("currencyCode", UnionPayWire.CurrencyCny));
         fields.Add(new("backUrl", request.NotifyUrl.AbsoluteUri));
@@ -124,16 +126,25 @@ public sealed partial class UnionPayChannel : IPaymentChannel
     /// to pay it, so a pending order that nobody has paid, and one that lapsed at <c>payTimeout</c>, are both unknown
     /// there. Otherwise <c>origRespCode</c> says: 00 paid, 03/04/05 in progress, anything else failed.
     /// </summary>
-    /// <remarks>ACP names the original by <c>orderId</c> and its <c>txnTime</c>; we keep no send time, so the
-    /// query carries its own and relies on our orderIds being unique per merchant for ever, not just per day.</remarks>
-    public async Task<ChannelResult<ChannelPaymentState>> QueryAsync(ChannelAccount account, string paymentId, CancellationToken cancellationToken)
+    /// <remarks>ACP names the original by <c>orderId</c> and its original <c>txnTime</c>; without the order's
+    /// creation time this overload can only send the query's own, which UnionPay answers with 34 for any order
+    /// not sent in that very second. The core calls the overload that carries it.</remarks>
+    public Task<ChannelResult<ChannelPaymentState>> QueryAsync(ChannelAccount account, string paymentId, CancellationToken cancellationToken) =>
+        QueryPaymentAsync(account, paymentId, null, cancellationToken);
+
+    /// <summary>Queries the consume created at <paramref name="orderCreatedAt"/>, the <c>txnTime</c> the create sent;
+    /// otherwise as the overload without it.</summary>
+    public Task<ChannelResult<ChannelPaymentState>> QueryAsync(ChannelAccount account, string paymentId, DateTimeOffset orderCreatedAt, CancellationToken cancellationToken) =>
+        QueryPaymentAsync(account, paymentId, orderCreatedAt, cancellationToken);
+
+    private async Task<ChannelResult<ChannelPaymentState>> QueryPaymentAsync(ChannelAccount account, string paymentId, DateTimeOffset? orderCreatedAt, CancellationToken cancellationToken)
     {
         if (UnionPayOrderId.FromId(paymentId) is not { } orderId)
         {
             return new ChannelResult<ChannelPaymentState>.Ok(new ChannelPaymentState(ChannelPaymentStatus.NotFound, null, null, null));
         }
 
-        return await QueryOrderAsync(account, orderId, cancellationToken) switch
+        return await QueryOrderAsync(account, orderId, orderCreatedAt, cancellationToken) switch
         {
             Exchange.NoAnswer noAnswer => new ChannelResult<ChannelPaymentState>.Unknown(noAnswer.Reason),
             Exchange.Answered { RespCode: UnionPayStatusMapping.NotFound } =>
@@ -154,9 +165,10 @@ public sealed partial class UnionPayChannel : IPaymentChannel
         Task.FromResult<ChannelResult<Unit>>(new ChannelResult<Unit>.NotSupported("close of an unpaid consume"));
 
     /// <summary>
-    /// Refunds (part of) a paid consume (txnType 04) with our refund id as its <c>orderId</c>, so a retried request
-    /// names the same refund. ACP refunds by the consume's <c>queryId</c> (<c>origQryId</c>): the named transaction
-    /// when one is given, otherwise the one a query of our payment finds. Accepted (00) is <c>Processing</c>; the
+    /// Refunds (part of) a paid consume (txnType 04) with our refund id as its <c>orderId</c> and the refund's creation
+    /// time as its <c>txnTime</c>, so a retried request names the same refund. ACP refunds by the consume's
+    /// <c>queryId</c> (<c>origQryId</c>): the named transaction when one is given, otherwise the one a query of our
+    /// payment (by the payment's creation time) finds. Accepted (00) is <c>Processing</c>; the
     /// outcome comes by notification or refund query.
     /// </summary>
     public async Task<ChannelResult<ChannelRefundState>> RefundAsync(ChannelAccount account, ChannelRefundRequest request, CancellationToken cancellationToken)
@@ -174,7 +186,7 @@ public sealed partial class UnionPayChannel : IPaymentChannel
         string? origQryId = request.ChannelTransactionId;
         if (origQryId is null)
         {
-            switch (await QueryAsync(account, request.PaymentId, cancellationToken))
+            switch (await QueryPaymentAsync(account, request.PaymentId, request.PaymentCreatedAt, cancellationToken))
             {
                 case ChannelResult<ChannelPaymentState>.Ok { Value: { Status: ChannelPaymentStatus.Succeeded, ChannelTransactionId: { Length: > 0 } queryId } }:
                     origQryId = queryId;
@@ -193,7 +205,7 @@ public sealed partial class UnionPayChannel : IPaymentChannel
         var fields = Common(account, UnionPayStatusMapping.RefundTxnType, "00", "000201", "07");
         fields.Add(new("orderId", refundOrderId));
         fields.Add(new("origQryId", origQryId));
-        fields.Add(new("txnTime", UnionPayWire.FormatTime(_timeProvider.GetUtcNow())));
+        fields.Add(new("txnTime", TxnTime(request.CreatedAt)));
         fields.Add(new("txnAmt", UnionPayStatusMapping.ToTxnAmt(request.Amount)));
         fields.Add(new("currencyCode", UnionPayWire.CurrencyCny));
         fields.Add(new("backUrl", request.NotifyUrl.AbsoluteUri));
@@ -209,15 +221,23 @@ public sealed partial class UnionPayChannel : IPaymentChannel
         };
     }
 
-    /// <summary>Queries a refund by our refund id; 34 is <c>Ok</c> with <see cref="ChannelRefundStatus.NotFound"/>.</summary>
-    public async Task<ChannelResult<ChannelRefundState>> QueryRefundAsync(ChannelAccount account, string paymentId, string refundId, CancellationToken cancellationToken)
+    /// <summary>Queries a refund by our refund id and, lacking its creation time, the query's own <c>txnTime</c> (see
+    /// the payment query); 34 is <c>Ok</c> with <see cref="ChannelRefundStatus.NotFound"/>.</summary>
+    public Task<ChannelResult<ChannelRefundState>> QueryRefundAsync(ChannelAccount account, string paymentId, string refundId, CancellationToken cancellationToken) =>
+        QueryRefundOrderAsync(account, refundId, null, cancellationToken);
+
+    /// <summary>Queries the refund created at <paramref name="refundCreatedAt"/>, the <c>txnTime</c> the refund sent.</summary>
+    public Task<ChannelResult<ChannelRefundState>> QueryRefundAsync(ChannelAccount account, string paymentId, string refundId, DateTimeOffset refundCreatedAt, CancellationToken cancellationToken) =>
+        QueryRefundOrderAsync(account, refundId, refundCreatedAt, cancellationToken);
+
+    private async Task<ChannelResult<ChannelRefundState>> QueryRefundOrderAsync(ChannelAccount account, string refundId, DateTimeOffset? refundCreatedAt, CancellationToken cancellationToken)
     {
         if (UnionPayOrderId.FromId(refundId) is not { } orderId)
         {
             return new ChannelResult<ChannelRefundState>.Ok(new ChannelRefundState(ChannelRefundStatus.NotFound, null, null, null));
         }
 
-        return await QueryOrderAsync(account, orderId, cancellationToken) switch
+        return await QueryOrderAsync(account, orderId, refundCreatedAt, cancellationToken) switch
         {
             Exchange.NoAnswer noAnswer => new ChannelResult<ChannelRefundState>.Unknown(noAnswer.Reason),
             Exchange.Answered { RespCode: UnionPayStatusMapping.NotFound } =>
@@ -336,13 +356,18 @@ public sealed partial class UnionPayChannel : IPaymentChannel
             ? new ChannelResult<T>.Rejected(answered.RespCode, answered.Field("respMsg"))
             : new ChannelResult<T>.Unknown($"respCode {answered.RespCode}: {answered.Field("respMsg")}".Trim());
 
-    private Task<Exchange> QueryOrderAsync(ChannelAccount account, string orderId, CancellationToken cancellationToken)
+    /// <summary>Names the original transaction by <c>orderId</c> and the <c>txnTime</c> it was sent with.</summary>
+    private Task<Exchange> QueryOrderAsync(ChannelAccount account, string orderId, DateTimeOffset? originalCreatedAt, CancellationToken cancellationToken)
     {
         var fields = Common(account, "00", "00", "000201", "07");
         fields.Add(new("orderId", orderId));
-        fields.Add(new("txnTime", UnionPayWire.FormatTime(_timeProvider.GetUtcNow())));
+        fields.Add(new("txnTime", TxnTime(originalCreatedAt)));
         return CallAsync(account, UnionPayWire.QueryPath, fields, cancellationToken);
     }
+
+    /// <summary>The <c>txnTime</c> of a transaction created at <paramref name="createdAt"/>; now when a caller has
+    /// none to give (then only a query sent in the same second can find it again).</summary>
+    private string TxnTime(DateTimeOffset? createdAt) => UnionPayWire.FormatTime(createdAt ?? _timeProvider.GetUtcNow());
 
     private static List<KeyValuePair<string, string>> Common(ChannelAccount account, string txnType, string txnSubType, string bizType, string channelType) =>
     [

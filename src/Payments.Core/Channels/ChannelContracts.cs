@@ -24,7 +24,8 @@ public sealed record ChannelCreateRequest(
     DateTimeOffset ExpiresAt,
     Uri NotifyUrl,
     string? PayerIp,
-    Uri? ReturnUrl = null);
+    Uri? ReturnUrl = null,
+    DateTimeOffset? CreatedAt = null);
 
 public sealed record ChannelOrder(string NextActionType, string NextActionUrl);
 
@@ -56,7 +57,9 @@ public sealed record ChannelPaymentState(
 /// <summary>A refund as we ask the channel for it. <paramref name="RefundId"/> is the channel's
 /// out_refund_no, so a retried request refunds once. <paramref name="ChannelTransactionId"/>, when set,
 /// names the transaction to refund (a duplicate payment, or the over-paid credit whose excess goes back)
-/// instead of the payment's order; <paramref name="PaymentTotal"/> is then the refund's own amount.</summary>
+/// instead of the payment's order; <paramref name="PaymentTotal"/> is then the refund's own amount.
+/// <paramref name="CreatedAt"/> is the refund's creation time and <paramref name="PaymentCreatedAt"/> the payment's:
+/// a channel that names an order by id and original time (UnionPay) needs both.</summary>
 public sealed record ChannelRefundRequest(
     string PaymentId,
     string RefundId,
@@ -64,7 +67,9 @@ public sealed record ChannelRefundRequest(
     Money PaymentTotal,
     string? Reason,
     Uri NotifyUrl,
-    string? ChannelTransactionId = null);
+    string? ChannelTransactionId = null,
+    DateTimeOffset? CreatedAt = null,
+    DateTimeOffset? PaymentCreatedAt = null);
 
 public enum ChannelRefundStatus
 {
@@ -146,12 +151,23 @@ public interface IPaymentChannel
 
     Task<ChannelResult<ChannelPaymentState>> QueryAsync(ChannelAccount account, string paymentId, CancellationToken cancellationToken);
 
+    /// <summary>Queries a payment whose order was created at <paramref name="orderCreatedAt"/> (the payment's creation
+    /// time, which the create sent). A channel that names an order by id and original time (UnionPay) needs it;
+    /// the others ignore it.</summary>
+    Task<ChannelResult<ChannelPaymentState>> QueryAsync(ChannelAccount account, string paymentId, DateTimeOffset orderCreatedAt, CancellationToken cancellationToken) =>
+        QueryAsync(account, paymentId, cancellationToken);
+
     Task<ChannelResult<Unit>> CloseAsync(ChannelAccount account, string paymentId, CancellationToken cancellationToken);
 
     /// <summary>Asks for a (partial) refund. Ok carries the state the channel answered with.</summary>
     Task<ChannelResult<ChannelRefundState>> RefundAsync(ChannelAccount account, ChannelRefundRequest request, CancellationToken cancellationToken);
 
     Task<ChannelResult<ChannelRefundState>> QueryRefundAsync(ChannelAccount account, string paymentId, string refundId, CancellationToken cancellationToken);
+
+    /// <summary>Queries a refund created at <paramref name="refundCreatedAt"/> (the refund's creation time, which the
+    /// refund request sent); see the payment overload.</summary>
+    Task<ChannelResult<ChannelRefundState>> QueryRefundAsync(ChannelAccount account, string paymentId, string refundId, DateTimeOffset refundCreatedAt, CancellationToken cancellationToken) =>
+        QueryRefundAsync(account, paymentId, refundId, cancellationToken);
 
     /// <summary>Verifies (and decrypts) a callback. Header names are case-insensitive.</summary>
     NotificationParseResult ParseNotification(ChannelAccount account, IReadOnlyDictionary<string, string> headers, string body);

@@ -303,7 +303,9 @@ internal static class UnionPaySandbox
                 return Answer(pki, fields, "30", "报文错误: txnType 00 is required");
             }
 
-            if (store.Order(merchant.MerId, orderId) is { } order)
+            // UnionPay names the original by orderId and the txnTime it was sent with: any other time finds nothing.
+            string txnTime = F(fields, "txnTime");
+            if (store.Order(merchant.MerId, orderId) is { } order && order.Terms.TxnTime == txnTime)
             {
                 expiry.Refresh(order);
                 lock (order.Gate)
@@ -324,7 +326,7 @@ internal static class UnionPaySandbox
             {
                 lock (refunded.Gate)
                 {
-                    if (refunded.Refunds.Find(r => r.OrderId == orderId) is { } refund)
+                    if (refunded.Refunds.Find(r => r.OrderId == orderId && r.TxnTime == txnTime) is { } refund)
                     {
                         return Answer(pki, fields, "00", "成功[0000000]", ("origRespCode", "00"), ("origRespMsg", "成功[0000000]"), ("txnType", "04"),
                             ("queryId", refund.QueryId), ("origQryId", refunded.QueryId!), ("txnAmt", refund.TxnAmt.ToString(CultureInfo.InvariantCulture)), ("currencyCode", "156"),

@@ -18,6 +18,10 @@ public sealed class UnionPayChannelHttpTests : IAsyncLifetime
     private static readonly string PaymentId = Ids.PaymentId("app_test", "order-1");
     private static readonly string OrderId = UnionPayOrderId.FromId(PaymentId)!;
 
+    // Long past, so a txnTime taken from the clock instead could never match it by chance.
+    private static readonly DateTimeOffset PaymentCreatedAt = new(2026, 11, 24, 2, 1, 2, TimeSpan.Zero);
+    private const string PaymentTxnTime = "20261124100102";
+
     public async Task InitializeAsync()
     {
         _gateway = await FakeUnionPayGateway.StartAsync();
@@ -36,7 +40,7 @@ public sealed class UnionPayChannelHttpTests : IAsyncLifetime
 
     private static ChannelCreateRequest Create(string method) => new(
         PaymentId, new Money(1999, Currency.CNY), method, "T-shirt", null, new DateTimeOffset(2026, 11, 24, 2, 31, 0, TimeSpan.Zero),
-        new Uri("https://pay.example/api/v1/callbacks/unionpay/ca_1"), null, new Uri("https://shop.example/return"));
+        new Uri("https://pay.example/api/v1/callbacks/unionpay/ca_1"), null, new Uri("https://shop.example/return"), PaymentCreatedAt);
 
     [Fact]
     public async Task AQrCreateSendsASignedBackTransRequestAndReturnsTheQrCode()
@@ -53,6 +57,44 @@ public sealed class UnionPayChannelHttpTests : IAsyncLifetime
         using var merchantKey = UnionPaySigner.ImportPrivateKeyPem(UnionPayTestData.PrivateKeyPem);
         Assert.True(UnionPaySigner.Verify(merchantKey, UnionPaySigner.BuildSignContent(sent.Fields), sent.Fields["signature"]));
         Assert.Equal(UnionPayTestData.CertId, sent.Fields["certId"]);
+        Assert.Equal(PaymentTxnTime, sent.Fields["txnTime"]);
+    }
+
+    [Fact]
+    public async Task AQueryNamesTheOrderByItsOriginalTxnTimeNotTheTimeOfTheQuery()
+    {
+        _gateway.Respond = r => Signed(new() { ["respCode"] = "00", ["orderId"] = r.Fields["orderId"], ["qrCode"] = "https://qr.95516.com/00010000/0123" });
+        await _channel.CreateAsync(_account, Create("qr"), CancellationToken.None);
+        _gateway.Respond = r => Signed(new() { ["respCode"] = "34", ["orderId"] = r.Fields["orderId"] });
+
+        var result = await _channel.QueryAsync(_account, PaymentId, PaymentCreatedAt, CancellationToken.None);
+
+        Assert.IsType<ChannelResult<ChannelPaymentState>.Ok>(result);
+        var sent = _gateway.Requests.ToArray();
+        var (create, query) = (sent[0], sent[1]);
+        Assert.Equal("/gateway/api/queryTrans.do", query.Path);
+        Assert.Equal((OrderId, PaymentTxnTime), (query.Fields["orderId"], query.Fields["txnTime"]));
+        Assert.Equal(create.Fields["txnTime"], query.Fields["txnTime"]);
+    }
+
+    [Fact]
+    public async Task ARefundAndItsQueryNameTheRefundByItsCreationTimeAndFindTheConsumeByThePaymentsTime()
+    {
+        string refundId = Ids.RefundId(PaymentId, "R-1");
+        var refundCreatedAt = new DateTimeOffset(2026, 11, 24, 3, 4, 5, TimeSpan.Zero);
+        _gateway.Respond = r => r.Path.EndsWith("queryTrans.do", StringComparison.Ordinal)
+            ? Signed(new() { ["respCode"] = "00", ["origRespCode"] = "00", ["orderId"] = r.Fields["orderId"], ["queryId"] = "612411241001020000001", ["txnAmt"] = "1999", ["txnTime"] = PaymentTxnTime, ["traceTime"] = "1124100130" })
+            : Signed(new() { ["respCode"] = "00", ["orderId"] = r.Fields["orderId"], ["queryId"] = "612411241101020000009" });
+
+        await _channel.RefundAsync(_account, new ChannelRefundRequest(
+            PaymentId, refundId, new Money(300, Currency.CNY), new Money(1999, Currency.CNY), null, new Uri("https://pay.example/cb"), null, refundCreatedAt, PaymentCreatedAt), CancellationToken.None);
+        _gateway.Respond = r => Signed(new() { ["respCode"] = "34", ["orderId"] = r.Fields["orderId"] });
+        await _channel.QueryRefundAsync(_account, PaymentId, refundId, refundCreatedAt, CancellationToken.None);
+
+        string refundOrderId = UnionPayOrderId.FromId(refundId)!;
+        Assert.Equal(
+            new[] { ("queryTrans.do", OrderId, PaymentTxnTime), ("backTransReq.do", refundOrderId, "20261124110405"), ("queryTrans.do", refundOrderId, "20261124110405") },
+            _gateway.Requests.Select(r => (r.Path.Split('/')[^1], r.Fields["orderId"], r.Fields["txnTime"])));
     }
 
     [Fact]

@@ -48,16 +48,17 @@ public sealed class UnionPaySandboxTests
         return text.Split('&').Select(pair => pair.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
     }
 
-    private static Dictionary<string, string> Qr(string orderId, string backUrl, long amount = 1999, int expiresInSeconds = 900) => new()
+    private static Dictionary<string, string> Qr(string orderId, string backUrl, long amount = 1999, int expiresInSeconds = 900, string? txnTime = null) => new()
     {
         ["txnType"] = "01", ["txnSubType"] = "07", ["bizType"] = "000000", ["channelType"] = "08", ["orderId"] = orderId,
-        ["txnTime"] = Beijing(DateTimeOffset.UtcNow), ["txnAmt"] = amount.ToString(System.Globalization.CultureInfo.InvariantCulture), ["currencyCode"] = "156",
+        ["txnTime"] = txnTime ?? Beijing(DateTimeOffset.UtcNow), ["txnAmt"] = amount.ToString(System.Globalization.CultureInfo.InvariantCulture), ["currencyCode"] = "156",
         ["backUrl"] = backUrl, ["payTimeout"] = Beijing(DateTimeOffset.UtcNow.AddSeconds(expiresInSeconds)),
     };
 
-    private static Dictionary<string, string> Query(string orderId) => new()
+    /// <summary>A query names the original by its orderId and the txnTime it was sent with.</summary>
+    private static Dictionary<string, string> Query(string orderId, string txnTime) => new()
     {
-        ["txnType"] = "00", ["txnSubType"] = "00", ["bizType"] = "000000", ["orderId"] = orderId, ["txnTime"] = Beijing(DateTimeOffset.UtcNow),
+        ["txnType"] = "00", ["txnSubType"] = "00", ["bizType"] = "000000", ["orderId"] = orderId, ["txnTime"] = txnTime,
     };
 
     private static string Beijing(DateTimeOffset at) => at.ToOffset(TimeSpan.FromHours(8)).ToString("yyyyMMddHHmmss", System.Globalization.CultureInfo.InvariantCulture);
@@ -113,11 +114,12 @@ public sealed class UnionPaySandboxTests
         await using var sandbox = new SandboxHost(new Dictionary<string, string?> { ["Sandbox:UnionPay:NotifyRetrySeconds"] = "0.2,0.2" });
         var merchant = await OnboardAsync(sandbox);
         string orderId = NewOrderId();
-        string qrCode = (await CallAsync(sandbox, merchant, "/gateway/api/backTransReq.do", Qr(orderId, receiver.NotifyUrl)))["qrCode"];
+        string placedAt = Beijing(DateTimeOffset.UtcNow);
+        string qrCode = (await CallAsync(sandbox, merchant, "/gateway/api/backTransReq.do", Qr(orderId, receiver.NotifyUrl, txnTime: placedAt)))["qrCode"];
 
-        Assert.Equal("34", (await CallAsync(sandbox, merchant, "/gateway/api/queryTrans.do", Query(orderId)))["respCode"]);
+        Assert.Equal("34", (await CallAsync(sandbox, merchant, "/gateway/api/queryTrans.do", Query(orderId, placedAt)))["respCode"]);
         Assert.Equal(HttpStatusCode.OK, (await sandbox.Http.GetAsync(new Uri(qrCode).PathAndQuery)).StatusCode);
-        var opened = await CallAsync(sandbox, merchant, "/gateway/api/queryTrans.do", Query(orderId));
+        var opened = await CallAsync(sandbox, merchant, "/gateway/api/queryTrans.do", Query(orderId, placedAt));
         Assert.Equal(("00", "05"), (opened["respCode"], opened["origRespCode"]));
 
         Assert.Equal(HttpStatusCode.OK, (await sandbox.Http.PostAsJsonAsync(new Uri(qrCode).PathAndQuery, new { decision = "approve" })).StatusCode);
@@ -126,7 +128,7 @@ public sealed class UnionPaySandboxTests
         Assert.Equal(first.Body, second.Body);
         var notification = Encoding.UTF8.GetString(second.Body).Split('&').Select(p => p.Split('=', 2)).ToDictionary(p => Uri.UnescapeDataString(p[0]), p => Uri.UnescapeDataString(p[1].Replace('+', ' ')));
         AssertSignedByUnionPay(merchant, notification);
-        var paid = await CallAsync(sandbox, merchant, "/gateway/api/queryTrans.do", Query(orderId));
+        var paid = await CallAsync(sandbox, merchant, "/gateway/api/queryTrans.do", Query(orderId, placedAt));
         Assert.Equal(("00", "00", notification["queryId"], "1999"), (paid["respCode"], paid["origRespCode"], paid["queryId"], paid["txnAmt"]));
         Assert.Equal(HttpStatusCode.Conflict, (await sandbox.Http.PostAsJsonAsync(new Uri(qrCode).PathAndQuery, new { decision = "approve" })).StatusCode);
     }
@@ -137,13 +139,15 @@ public sealed class UnionPaySandboxTests
         await using var sandbox = new SandboxHost();
         var merchant = await OnboardAsync(sandbox);
         string orderId = NewOrderId();
-        string qrCode = (await CallAsync(sandbox, merchant, "/gateway/api/backTransReq.do", Qr(orderId, "http://127.0.0.1:9/notify", amount: 1000)))["qrCode"];
+        string placedAt = Beijing(DateTimeOffset.UtcNow);
+        string qrCode = (await CallAsync(sandbox, merchant, "/gateway/api/backTransReq.do", Qr(orderId, "http://127.0.0.1:9/notify", amount: 1000, txnTime: placedAt)))["qrCode"];
         await sandbox.Http.PostAsJsonAsync(new Uri(qrCode).PathAndQuery, new { decision = "approve" });
-        string queryId = (await CallAsync(sandbox, merchant, "/gateway/api/queryTrans.do", Query(orderId)))["queryId"];
+        string queryId = (await CallAsync(sandbox, merchant, "/gateway/api/queryTrans.do", Query(orderId, placedAt)))["queryId"];
+        string refundedAt = Beijing(DateTimeOffset.UtcNow);
         Dictionary<string, string> Refund(string refundOrderId, long amount) => new()
         {
             ["txnType"] = "04", ["txnSubType"] = "00", ["bizType"] = "000201", ["channelType"] = "07", ["orderId"] = refundOrderId, ["origQryId"] = queryId,
-            ["txnTime"] = Beijing(DateTimeOffset.UtcNow), ["txnAmt"] = amount.ToString(System.Globalization.CultureInfo.InvariantCulture), ["currencyCode"] = "156", ["backUrl"] = "http://127.0.0.1:9/notify",
+            ["txnTime"] = refundedAt, ["txnAmt"] = amount.ToString(System.Globalization.CultureInfo.InvariantCulture), ["currencyCode"] = "156", ["backUrl"] = "http://127.0.0.1:9/notify",
         };
 
         string firstRefund = NewOrderId();
@@ -152,8 +156,40 @@ public sealed class UnionPaySandboxTests
         Assert.Equal("37", (await CallAsync(sandbox, merchant, "/gateway/api/backTransReq.do", Refund(NewOrderId(), 701)))["respCode"]);
         Assert.Equal("00", (await CallAsync(sandbox, merchant, "/gateway/api/backTransReq.do", Refund(NewOrderId(), 700)))["respCode"]);
 
-        var refundQuery = await CallAsync(sandbox, merchant, "/gateway/api/queryTrans.do", Query(firstRefund));
+        var refundQuery = await CallAsync(sandbox, merchant, "/gateway/api/queryTrans.do", Query(firstRefund, refundedAt));
         Assert.Equal(("00", "00", "300", queryId), (refundQuery["respCode"], refundQuery["origRespCode"], refundQuery["txnAmt"], refundQuery["origQryId"]));
+    }
+
+    [Fact]
+    public async Task AQueryFindsAnOrderOrRefundOnlyByTheTxnTimeItWasSentWith()
+    {
+        await using var sandbox = new SandboxHost();
+        var merchant = await OnboardAsync(sandbox);
+        string orderId = NewOrderId();
+
+        // Fixed times an hour apart: "now" could land in the same second as the original and prove nothing.
+        var placed = DateTimeOffset.UtcNow.AddHours(-1);
+        string placedAt = Beijing(placed);
+        string otherTime = Beijing(placed.AddSeconds(1));
+        string qrCode = (await CallAsync(sandbox, merchant, "/gateway/api/backTransReq.do", Qr(orderId, "http://127.0.0.1:9/notify", amount: 800, txnTime: placedAt)))["qrCode"];
+        await sandbox.Http.PostAsJsonAsync(new Uri(qrCode).PathAndQuery, new { decision = "approve" });
+
+        Assert.Equal("34", (await CallAsync(sandbox, merchant, "/gateway/api/queryTrans.do", Query(orderId, otherTime)))["respCode"]);
+        var paid = await CallAsync(sandbox, merchant, "/gateway/api/queryTrans.do", Query(orderId, placedAt));
+        Assert.Equal(("00", "00", placedAt), (paid["respCode"], paid["origRespCode"], paid["txnTime"]));
+
+        string refundOrderId = NewOrderId();
+        string refundedAt = Beijing(placed.AddMinutes(5));
+        var refund = await CallAsync(sandbox, merchant, "/gateway/api/backTransReq.do", new()
+        {
+            ["txnType"] = "04", ["txnSubType"] = "00", ["bizType"] = "000201", ["channelType"] = "07", ["orderId"] = refundOrderId, ["origQryId"] = paid["queryId"],
+            ["txnTime"] = refundedAt, ["txnAmt"] = "300", ["currencyCode"] = "156", ["backUrl"] = "http://127.0.0.1:9/notify",
+        });
+        Assert.Equal("00", refund["respCode"]);
+
+        Assert.Equal("34", (await CallAsync(sandbox, merchant, "/gateway/api/queryTrans.do", Query(refundOrderId, placedAt)))["respCode"]);
+        var refundQuery = await CallAsync(sandbox, merchant, "/gateway/api/queryTrans.do", Query(refundOrderId, refundedAt));
+        Assert.Equal(("00", "00", "300", refundedAt), (refundQuery["respCode"], refundQuery["origRespCode"], refundQuery["txnAmt"], refundQuery["txnTime"]));
     }
 
     [Fact]
@@ -162,7 +198,7 @@ public sealed class UnionPaySandboxTests
         await using var sandbox = new SandboxHost();
         var merchant = await OnboardAsync(sandbox);
         (await sandbox.Http.PostAsJsonAsync("/sandbox/faults", new { channel = "unionpay", operation = "query", mode = "error", count = 1 })).EnsureSuccessStatusCode();
-        var fields = Query(NewOrderId());
+        var fields = Query(NewOrderId(), Beijing(DateTimeOffset.UtcNow));
 
         using (var failed = await PostAsync(sandbox, merchant, "/gateway/api/queryTrans.do", fields))
         {

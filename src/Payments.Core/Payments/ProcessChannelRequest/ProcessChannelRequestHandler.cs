@@ -68,7 +68,7 @@ public sealed class ProcessChannelRequestHandler(
                 // Too late to place it; an earlier attempt may have, so close the way expiry does.
                 await CloseAsync(payment, account, channel, message with { Kind = ChannelRequestKind.Expire }, cancellationToken),
             ChannelRequestKind.Create => await CreateAsync(payment, account, channel, message.Attempt, cancellationToken),
-            ChannelRequestKind.Query => await QueryAsync(payment.Id, account, channel, message.Attempt, cancellationToken),
+            ChannelRequestKind.Query => await QueryAsync(payment, account, channel, message.Attempt, cancellationToken),
             ChannelRequestKind.Close or ChannelRequestKind.Expire => await CloseAsync(payment, account, channel, message, cancellationToken),
             _ => throw new ArgumentOutOfRangeException(nameof(message), message.Kind, "Unknown channel request kind."),
         };
@@ -110,12 +110,12 @@ public sealed class ProcessChannelRequestHandler(
         {
             result = await channel.RefundAsync(account, new ChannelRefundRequest(
                 payment.Id, refund.Id, refund.Amount, refund.DuplicateTransactionId is null ? payment.Amount : refund.Amount, refund.Reason,
-                callbacks.For(payment.Channel, payment.ChannelAccountId), refund.DuplicateTransactionId), cancellationToken);
+                callbacks.For(payment.Channel, payment.ChannelAccountId), refund.DuplicateTransactionId, refund.CreatedAt, payment.CreatedAt), cancellationToken);
             if (result is ChannelResult<ChannelRefundState>.Rejected rejected)
             {
                 // A refusal may hide a refund that exists (a retry after a lost answer): ask before failing.
                 logger.LogInformation("Channel refused refund {RefundId}: {Code} {Message}", refund.Id, rejected.Code, rejected.Message);
-                var query = await channel.QueryRefundAsync(account, payment.Id, refund.Id, cancellationToken);
+                var query = await channel.QueryRefundAsync(account, payment.Id, refund.Id, refund.CreatedAt, cancellationToken);
                 result = query is ChannelResult<ChannelRefundState>.Ok { Value.Status: ChannelRefundStatus.NotFound }
                     ? new ChannelResult<ChannelRefundState>.Ok(new ChannelRefundState(ChannelRefundStatus.Failed, null, null, null, rejected.Code, rejected.Message))
                     : query;
@@ -127,7 +127,7 @@ public sealed class ProcessChannelRequestHandler(
         }
         else
         {
-            result = await channel.QueryRefundAsync(account, payment.Id, refund.Id, cancellationToken);
+            result = await channel.QueryRefundAsync(account, payment.Id, refund.Id, refund.CreatedAt, cancellationToken);
         }
 
         var now = time.GetUtcNow();
@@ -163,7 +163,7 @@ public sealed class ProcessChannelRequestHandler(
         var request = new ChannelCreateRequest(
             payment.Id, payment.Amount, payment.Method, payment.Subject, payment.Description, payment.ExpiresAt,
             callbacks.For(payment.Channel, payment.ChannelAccountId), payment.Payer?.Ip,
-            Uri.TryCreate(payment.ReturnUrl, UriKind.Absolute, out var returnUrl) ? returnUrl : null);
+            Uri.TryCreate(payment.ReturnUrl, UriKind.Absolute, out var returnUrl) ? returnUrl : null, payment.CreatedAt);
         var result = await channel.CreateAsync(account, request, cancellationToken);
         var now = time.GetUtcNow();
 
@@ -207,7 +207,7 @@ public sealed class ProcessChannelRequestHandler(
             case ChannelResult<ChannelOrder>.Rejected rejected:
                 // A refusal may mean the order exists already (paid, closed, ...): ask before failing.
                 logger.LogInformation("Channel refused create of {PaymentId}: {Code} {Message}", payment.Id, rejected.Code, rejected.Message);
-                var query = await channel.QueryAsync(account, payment.Id, cancellationToken);
+                var query = await channel.QueryAsync(account, payment.Id, payment.CreatedAt, cancellationToken);
                 if (query is ChannelResult<ChannelPaymentState>.Ok { Value.Status: ChannelPaymentStatus.NotFound })
                 {
                     return await committer.CommitAsync(payment.Id, cur => applier.Decide(
@@ -234,10 +234,10 @@ public sealed class ProcessChannelRequestHandler(
         }
     }
 
-    private async Task<Payment?> QueryAsync(string paymentId, ChannelAccount account, IPaymentChannel channel, int attempt, CancellationToken cancellationToken)
+    private async Task<Payment?> QueryAsync(Payment payment, ChannelAccount account, IPaymentChannel channel, int attempt, CancellationToken cancellationToken)
     {
-        var result = await channel.QueryAsync(account, paymentId, cancellationToken);
-        return await ApplyQueryAsync(paymentId, result, attempt, time.GetUtcNow(), cancellationToken);
+        var result = await channel.QueryAsync(account, payment.Id, payment.CreatedAt, cancellationToken);
+        return await ApplyQueryAsync(payment.Id, result, attempt, time.GetUtcNow(), cancellationToken);
     }
 
     private Task<Payment?> ApplyQueryAsync(string paymentId, ChannelResult<ChannelPaymentState> result, int attempt, DateTimeOffset now, CancellationToken cancellationToken)
@@ -264,7 +264,7 @@ public sealed class ProcessChannelRequestHandler(
         }
 
         // Ask first: closing an order that was just paid must end in succeeded, not closed.
-        var query = await channel.QueryAsync(account, payment.Id, cancellationToken);
+        var query = await channel.QueryAsync(account, payment.Id, payment.CreatedAt, cancellationToken);
         if (query is ChannelResult<ChannelPaymentState>.Ok { Value.Status: ChannelPaymentStatus.Succeeded or ChannelPaymentStatus.Closed or ChannelPaymentStatus.NotFound } known)
         {
             var state = known.Value.Status == ChannelPaymentStatus.NotFound ? known.Value with { Status = ChannelPaymentStatus.Closed } : known.Value;
