@@ -242,13 +242,9 @@ public sealed class ChannelStateApplier(PaymentSchedules schedules, ILogger<Chan
 
         string reason = $"overpayment: received {received} for {p.Amount}; excess {excess} refunded automatically";
         logger.LogCritical("ALERT payment {PaymentId} needs attention: {Reason}", p.Id, reason);
-        var refund = AutomaticRefund(p, "auto-over-" + transaction, excess, "Paid more than the amount due", transaction, now);
-        var change = Transition(current, (outcome, paid with { AttentionReason = reason }), now)!;
-        return change with
-        {
-            NewRefunds = [refund],
-            Outbox = [.. change.Outbox, ChannelRequests.Message(p.Id, Messaging.ChannelRequestKind.Refund, 0, refundId: refund.Id)],
-        };
+        return WithRefund(
+            Transition(current, (outcome, paid with { AttentionReason = reason }), now)!,
+            AutomaticRefund(p, "auto-over-" + transaction, excess, "Paid more than the amount due", transaction, now));
     }
 
     /// <summary>The reference closed while holding part of the amount: everything that arrived goes back.</summary>
@@ -263,20 +259,24 @@ public sealed class ChannelStateApplier(PaymentSchedules schedules, ILogger<Chan
 
         string reason = $"partial_payment_returned: received {received} of {p.Amount} before the payment closed";
         logger.LogCritical("ALERT payment {PaymentId} needs attention: {Reason}", p.Id, reason);
-        var refund = AutomaticRefund(p, "auto-partial-" + transaction, received, "Partly paid when the payment closed", transaction, now);
-        var change = Transition(current, (outcome, closed with { AttentionReason = reason, AmountReceived = received, ReceivedAt = receivedAt }), now)!;
-        return change with
-        {
-            NewRefunds = [refund],
-            Outbox = [.. change.Outbox, ChannelRequests.Message(p.Id, Messaging.ChannelRequestKind.Refund, 0, refundId: refund.Id)],
-        };
+        return WithRefund(
+            Transition(current, (outcome, closed with { AttentionReason = reason, AmountReceived = received, ReceivedAt = receivedAt }), now)!,
+            AutomaticRefund(p, "auto-partial-" + transaction, received, "Partly paid when the payment closed", transaction, now));
     }
 
-    /// <summary>A refund of money the merchant never had a right to keep, by the transaction that brought it.</summary>
-    private static Refunds.Refund AutomaticRefund(Payment p, string merchantRefundNo, Money amount, string reason, string transaction, DateTimeOffset now) => new()
+    /// <summary>A refund of money the merchant never had a right to keep. With <paramref name="outsideRefundable"/> it
+    /// is refunded by that transaction and not counted against the payment's refundable amount.</summary>
+    private static Refunds.Refund AutomaticRefund(Payment p, string merchantRefundNo, Money amount, string reason, string? outsideRefundable, DateTimeOffset now) => new()
     {
         Id = Ids.RefundId(p.Id, merchantRefundNo), PaymentId = p.Id, MerchantRefundNo = merchantRefundNo, Amount = amount, Reason = reason,
-        RequestHash = Refunds.Refund.AutomaticRequestHash, CreatedAt = now, UpdatedAt = now, DuplicateTransactionId = transaction,
+        RequestHash = Refunds.Refund.AutomaticRequestHash, CreatedAt = now, UpdatedAt = now, DuplicateTransactionId = outsideRefundable,
+    };
+
+    /// <summary>Adds an automatic refund to a change, with the message that sends it to the channel.</summary>
+    private static PaymentChange WithRefund(PaymentChange change, Refunds.Refund refund) => change with
+    {
+        NewRefunds = [.. change.NewRefunds, refund],
+        Outbox = [.. change.Outbox, ChannelRequests.Message(refund.PaymentId, Messaging.ChannelRequestKind.Refund, 0, refundId: refund.Id)],
     };
 
     private PaymentChange? Succeeded(Versioned<Payment> current, ChannelPaymentState state, DateTimeOffset now)
@@ -316,17 +316,9 @@ public sealed class ChannelStateApplier(PaymentSchedules schedules, ILogger<Chan
             // The payer paid twice for one order: the second transaction goes back in full, refunded by its
             // own transaction id. It is not the merchant's refund: the payment's refundable amount is unchanged.
             logger.LogCritical("ALERT payment {PaymentId} needs attention: {Reason}", p.Id, reason);
-            var refund = new Refunds.Refund
-            {
-                Id = Ids.RefundId(p.Id, "auto-dup-" + transaction), PaymentId = p.Id, MerchantRefundNo = "auto-dup-" + transaction, Amount = paid,
-                Reason = "Duplicate payment", RequestHash = Refunds.Refund.AutomaticRequestHash, CreatedAt = now, UpdatedAt = now,
-                DuplicateTransactionId = transaction,
-            };
-            return new PaymentChange(current, p with { AttentionReason = reason, UpdatedAt = now, AutoRefundedTransactions = [.. p.AutoRefundedTransactions, transaction] })
-            {
-                NewRefunds = [refund],
-                Outbox = [ChannelRequests.Message(p.Id, Messaging.ChannelRequestKind.Refund, 0, refundId: refund.Id)],
-            };
+            return WithRefund(
+                new PaymentChange(current, p with { AttentionReason = reason, UpdatedAt = now, AutoRefundedTransactions = [.. p.AutoRefundedTransactions, transaction] }),
+                AutomaticRefund(p, "auto-dup-" + transaction, paid, "Duplicate payment", transaction, now));
         }
 
         // Money moved in a way our state machine refuses. Never mark paid by guess; raise it.
@@ -336,17 +328,9 @@ public sealed class ChannelStateApplier(PaymentSchedules schedules, ILogger<Chan
         {
             // The payer paid an order we had already given up on: the money goes back on its own, and
             // the refund's webhook tells the merchant. The payment itself stays closed (terminal).
-            var refund = new Refunds.Refund
-            {
-                Id = Ids.RefundId(p.Id, "auto-late-" + state.ChannelTransactionId), PaymentId = p.Id,
-                MerchantRefundNo = "auto-late-" + state.ChannelTransactionId, Amount = paid,
-                Reason = $"Paid after the payment was {p.Status.ToWire()}", RequestHash = Refunds.Refund.AutomaticRequestHash, CreatedAt = now, UpdatedAt = now,
-            };
-            return new PaymentChange(current, flagged with { AmountRefunded = p.AmountRefunded + paid.MinorUnits, AutoRefundedTransactions = [.. p.AutoRefundedTransactions, transaction] })
-            {
-                NewRefunds = [refund],
-                Outbox = [ChannelRequests.Message(p.Id, Messaging.ChannelRequestKind.Refund, 0, refundId: refund.Id)],
-            };
+            return WithRefund(
+                new PaymentChange(current, flagged with { AmountRefunded = p.AmountRefunded + paid.MinorUnits, AutoRefundedTransactions = [.. p.AutoRefundedTransactions, transaction] }),
+                AutomaticRefund(p, "auto-late-" + transaction, paid, $"Paid after the payment was {p.Status.ToWire()}", outsideRefundable: null, now));
         }
 
         return new PaymentChange(current, flagged);

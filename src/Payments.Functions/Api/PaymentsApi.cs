@@ -115,9 +115,12 @@ public static class PaymentsApi
     }
 
     /// <summary>The caller's own payment, or null: another app's payment is indistinguishable from none.</summary>
+    /// <summary>Whether a path segment can be one of our payment ids, checked before it becomes a table key.</summary>
+    internal static bool LooksLikePaymentId(string id) => id.StartsWith("pay_", StringComparison.Ordinal) && id.Length <= 64;
+
     internal static async Task<Payment?> LoadOwnAsync(HttpContext http, string id, IPaymentStore store, CancellationToken cancellationToken)
     {
-        if (!id.StartsWith("pay_", StringComparison.Ordinal) || id.Length > 64)
+        if (!LooksLikePaymentId(id))
         {
             return null;
         }

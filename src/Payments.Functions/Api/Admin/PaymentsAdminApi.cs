@@ -18,7 +18,7 @@ public static class PaymentsAdminApi
 
     private static async Task<Results<Ok<OperatorPaymentDto>, ProblemHttpResult>> GetAsync(string id, IPaymentStore store, CancellationToken cancellationToken)
     {
-        if (!id.StartsWith("pay_", StringComparison.Ordinal) || id.Length > 64 || await store.GetAsync(id, cancellationToken) is not { } payment)
+        if (!PaymentsApi.LooksLikePaymentId(id) || await store.GetAsync(id, cancellationToken) is not { } payment)
         {
             return Problems.NotFound("payment");
         }
