@@ -47,7 +47,7 @@ public sealed class ChaosFixture : IAsyncLifetime
             ["Sandbox__NotifyRetrySeconds"] = "1,1,2,2,3,5,8",
             ["Sandbox__RefundSettleSeconds"] = "-1",
         });
-        await WaitHealthyAsync(new Uri(SandboxUrl, "health"), _sandbox);
+        await _sandbox!.WaitHealthyAsync(Http, new Uri(SandboxUrl, "health"));
 
         var secrets = new SecretProtector(new LocalKeyRing(_keyDirectory), KeysOptions.DefaultKeyName, TimeProvider.System);
         App = await DemoSeeder.SeedAsync(Clients, secrets, Http, SandboxUrl, "mch_chaos", "app_chaos", "ca_chaos_wechatpay", Receiver.Url, null, null, CancellationToken.None);
@@ -94,27 +94,7 @@ public sealed class ChaosFixture : IAsyncLifetime
     private async Task StartFunctionsAsync()
     {
         _functions = new ProcessHost(ProcessHost.BuiltDll("Payments.Functions"), $"--urls {ApiUrl}", _functionsEnvironment);
-        await WaitHealthyAsync(new Uri(ApiUrl, "api/health"), _functions);
-    }
-
-    private async Task WaitHealthyAsync(Uri health, ProcessHost process)
-    {
-        await Eventually.TrueAsync(async () =>
-        {
-            if (process.HasExited)
-            {
-                throw new InvalidOperationException($"{health} exited:\n{process.Tail()}");
-            }
-
-            try
-            {
-                return (await Http.GetAsync(health)).IsSuccessStatusCode;
-            }
-            catch (HttpRequestException)
-            {
-                return false;
-            }
-        }, TimeSpan.FromSeconds(60), $"{health} to answer");
+        await _functions!.WaitHealthyAsync(Http, new Uri(ApiUrl, "api/health"));
     }
 
     public async Task FaultAsync(string operation, string mode, int count, int delayMs)

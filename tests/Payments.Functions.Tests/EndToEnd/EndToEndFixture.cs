@@ -60,7 +60,7 @@ public sealed class EndToEndFixture : IAsyncLifetime
             // Refunds stay processing until a test settles them, so every refund outcome is chosen, not raced.
             ["Sandbox__RefundSettleSeconds"] = "-1",
         });
-        await WaitHealthyAsync(new Uri(SandboxUrl, "health"), _sandbox);
+        await _sandbox!.WaitHealthyAsync(Http, new Uri(SandboxUrl, "health"));
 
         var secrets = new SecretProtector(new LocalKeyRing(_keyDirectory), KeysOptions.DefaultKeyName, TimeProvider.System);
         App = await DemoSeeder.SeedAsync(Clients, secrets, Http, SandboxUrl, "mch_e2e", "app_e2e", "ca_e2e_wechatpay", Receiver.Url, null, null, CancellationToken.None);
@@ -92,28 +92,8 @@ public sealed class EndToEndFixture : IAsyncLifetime
             ["Operators__Keys__1__Key"] = AuditorKey,
             ["Operators__Keys__1__Role"] = "Auditor",
         });
-        await WaitHealthyAsync(new Uri(ApiUrl, "api/health"), _functions);
+        await _functions!.WaitHealthyAsync(Http, new Uri(ApiUrl, "api/health"));
         Client = new SignedClient(new HttpClient { BaseAddress = ApiUrl, Timeout = TimeSpan.FromSeconds(60) }, App.AppId, App.AppSecret);
-    }
-
-    private async Task WaitHealthyAsync(Uri health, ProcessHost process)
-    {
-        await Eventually.TrueAsync(async () =>
-        {
-            if (process.HasExited)
-            {
-                throw new InvalidOperationException($"{health} exited:\n{process.Tail()}");
-            }
-
-            try
-            {
-                return (await Http.GetAsync(health)).IsSuccessStatusCode;
-            }
-            catch (HttpRequestException)
-            {
-                return false;
-            }
-        }, TimeSpan.FromSeconds(60), $"{health} to answer");
     }
 
     public async Task FaultAsync(string operation, string mode, int count = 1, int delayMs = 0, string channel = "wechatpay")

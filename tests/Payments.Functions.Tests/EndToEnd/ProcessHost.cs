@@ -37,6 +37,25 @@ public sealed class ProcessHost : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>Waits until <paramref name="health"/> answers 2xx; fails at once, with the log tail, if the process died.</summary>
+    public async Task WaitHealthyAsync(HttpClient http, Uri health) =>
+        await Payments.Tests.Shared.Eventually.TrueAsync(async () =>
+        {
+            if (HasExited)
+            {
+                throw new InvalidOperationException($"{health} exited:\n{Tail()}");
+            }
+
+            try
+            {
+                return (await http.GetAsync(health)).IsSuccessStatusCode;
+            }
+            catch (HttpRequestException)
+            {
+                return false;
+            }
+        }, TimeSpan.FromSeconds(60), $"{health} to answer");
+
     public string Tail(int lines = 40) => string.Join('\n', _output.TakeLast(lines));
 
     public static int FreePort()

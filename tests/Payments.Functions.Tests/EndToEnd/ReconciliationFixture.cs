@@ -56,7 +56,7 @@ public sealed class ReconciliationFixture : IAsyncLifetime
             ["Sandbox__Transfer__FeeRatePpm"] = "6000",
             ["Sandbox__UnionPay__FeeRatePpm"] = "6000",
         });
-        await WaitHealthyAsync(new Uri(SandboxUrl, "health"), _sandbox);
+        await _sandbox!.WaitHealthyAsync(Http, new Uri(SandboxUrl, "health"));
 
         var secrets = new SecretProtector(new LocalKeyRing(_keyDirectory), KeysOptions.DefaultKeyName, TimeProvider.System);
         Statements = await DemoSeeder.SeedAsync(Clients, secrets, Http, SandboxUrl, "mch_rec", "app_rec", "ca_rec_wechatpay", Receiver.Url, null, null, CancellationToken.None);
@@ -84,31 +84,13 @@ public sealed class ReconciliationFixture : IAsyncLifetime
             ["Operators__Keys__0__Key"] = OperatorKey,
             ["Operators__Keys__0__Role"] = "Operator",
         });
-        await WaitHealthyAsync(new Uri(ApiUrl, "api/health"), _functions);
+        await _functions!.WaitHealthyAsync(Http, new Uri(ApiUrl, "api/health"));
     }
 
     public SignedClient ClientFor(SeededApp app) =>
         new(new HttpClient { BaseAddress = ApiUrl, Timeout = TimeSpan.FromSeconds(60) }, app.AppId, app.AppSecret);
 
     public Storefront StorefrontOf(SeededApp app, TimeSpan within) => new(ClientFor(app), Receiver, Functions, within);
-
-    private async Task WaitHealthyAsync(Uri health, ProcessHost process) =>
-        await Eventually.TrueAsync(async () =>
-        {
-            if (process.HasExited)
-            {
-                throw new InvalidOperationException($"{health} exited:\n{process.Tail()}");
-            }
-
-            try
-            {
-                return (await Http.GetAsync(health)).IsSuccessStatusCode;
-            }
-            catch (HttpRequestException)
-            {
-                return false;
-            }
-        }, TimeSpan.FromSeconds(60), $"{health} to answer");
 
     public async Task FaultAsync(string channel, string operation, string mode, int count = 1) =>
         (await Http.PostAsJsonAsync(new Uri(SandboxUrl, "sandbox/faults"), new { channel, operation, mode, count, delayMs = 0 })).EnsureSuccessStatusCode();
